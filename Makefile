@@ -1,0 +1,112 @@
+# als: Alternating Least Squares recommendations as small Unix programs.
+# One non-recursive Makefile. `make help` lists the targets.
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+MANDIR   ?= $(PREFIX)/share/man
+PKG_CONFIG ?= pkg-config
+# .pc names vary by distro; override BLAS_PC or set BLAS_LIBS
+BLAS_PC  ?= openblas lapacke
+B        ?= build
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARN      = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wvla -Wformat=2 -Wdouble-promotion $(if $(WERROR),-Werror)
+ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DALS_VERSION='"$(VERSION)"' -Ilib \
+            $(shell $(PKG_CONFIG) --cflags zlib $(BLAS_PC) 2>/dev/null) $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS)
+BLAS_LIBS ?= $(shell $(PKG_CONFIG) --libs $(BLAS_PC) 2>/dev/null || echo -lopenblas -llapacke)
+LIBS      = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz) $(BLAS_LIBS) -lm
+ALL_LDFLAGS = -pthread $(LDFLAGS)
+
+LIB_SRCS  = $(sort $(wildcard lib/*.c))
+LIB_OBJS  = $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
+CMD_SRCS  = $(sort $(wildcard cmd/*.c))
+PROGS     = $(CMD_SRCS:cmd/%.c=$(B)/%)
+UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+TOOLS     = $(B)/gen-log
+MANS      = $(sort $(wildcard man/*.[157]))
+
+.PHONY: all check unit bats asan demo bench install uninstall lint-man clean deps help fuzz
+
+all: $(PROGS) $(TOOLS)
+
+help:
+	@echo 'targets: all check unit bats asan demo bench install uninstall lint-man fuzz clean'
+	@echo 'variables: PREFIX DESTDIR CC CFLAGS WERROR=1 B=<build dir> BLAS_PC BLAS_LIBS'
+
+$(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/libals.a: $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/cmd/%.o: cmd/%.c $(wildcard lib/*.h) | $(B)/cmd
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/als-%: $(B)/cmd/als-%.o $(B)/libals.a
+	$(CC) $(ALL_LDFLAGS) $< $(B)/libals.a $(LIBS) -o $@
+
+$(B)/gen-log: share/gen-log.c | $(B)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ -lm
+
+$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libals.a | $(B)/tests
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(B)/libals.a $(LIBS) -o $@
+
+$(B) $(B)/lib $(B)/cmd $(B)/tests:
+	mkdir -p $@
+
+deps:
+	@sh share/install-deps.sh
+
+unit: $(UNIT_BINS)
+	@fail=0; for t in $(UNIT_BINS); do \
+	    echo "# $$t"; ( cd tests/unit && ../../$$t ) || fail=1; \
+	done; exit $$fail
+
+bats: all
+	PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" bats tests/cli
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory bats
+
+asan: deps
+	@$(MAKE) --no-print-directory B=build-asan \
+	    CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    LDFLAGS='-fsanitize=address,undefined' check
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh share/demo.sh $(B)
+
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@sh share/bench.sh $(B)
+
+fuzz: deps
+	@sh share/fuzz.sh
+
+install: $(PROGS)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	for m in $(MANS); do \
+	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
+	for m in $(MANS); do \
+	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+lint-man:
+	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning $(MANS); \
+	 else echo 'lint-man: mandoc not installed, skipped'; fi
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/* cli: what every als program shares: common options, number parsing, messages, exits. */
+#ifndef ALS_CLI_H
+#define ALS_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2, CLI_EXIT_GATE = 3 };
+
+/* Long-only option codes, above any short option character. */
+enum { CLI_OPT_VERSION = 256, CLI_OPT_SEED, CLI_OPT_PROGRESS, CLI_OPT_FIRST_PROGRAM = 300 };
+
+#define CLI_COMMON_SHORTOPTS "hqvj:"
+#define CLI_COMMON_LONGOPTS                                                                \
+    { "help", no_argument, NULL, 'h' }, { "version", no_argument, NULL, CLI_OPT_VERSION }, \
+        { "quiet", no_argument, NULL, 'q' }, { "verbose", no_argument, NULL, 'v' },        \
+        { "threads", required_argument, NULL, 'j' },                                       \
+        { "seed", required_argument, NULL, CLI_OPT_SEED },                                 \
+        { "progress", no_argument, NULL, CLI_OPT_PROGRESS }
+
+struct cli {
+    const char *prog;  /* "als-map" */
+    const char *usage; /* the SYNOPSIS lines, identical to the man page */
+    const char *help;  /* the option list printed by --help after the usage */
+    int quiet, verbose, progress;
+    unsigned threads; /* 0 = all cores */
+    uint64_t seed;
+    int seed_given;
+};
+
+/* Handle a common option; returns 1 if opt was one (exiting for --help and --version),
+ * 0 if the caller must handle it. */
+int cli_common(struct cli *c, int opt, const char *arg);
+
+/* "PROG: message" plus the short usage on stderr, exit 2. */
+ALS_NORETURN void cli_usage_error(const struct cli *c, const char *fmt, ...) ALS_PRINTF(2, 3);
+
+/* "PROG: message" on stderr, exit status 1. */
+ALS_NORETURN void cli_die(const struct cli *c, const char *fmt, ...) ALS_PRINTF(2, 3);
+
+/* "PROG: <d->msg>" on stderr, exit 2 for ALS_EUSAGE and 1 otherwise. */
+ALS_NORETURN void cli_die_diag(const struct cli *c, const struct diag *d);
+
+/* A warning or note on stderr, unless -q. */
+void cli_warn(const struct cli *c, const char *fmt, ...) ALS_PRINTF(2, 3);
+
+/* Parse a whole decimal number in [lo, hi]: no sign on u64, no trailing junk.
+ * Return 0 or ALS_ERANGE (out of range) or ALS_EFORMAT (not a number). */
+int cli_parse_u64(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out) ALS_MUSTCHECK;
+int cli_parse_double(const char *arg, double lo, double hi, double *out) ALS_MUSTCHECK;
+
+/* Parse the argument of option name or exit 2 with "PROG: invalid --name 'x': reason". */
+uint64_t cli_opt_u64(const struct cli *c, const char *name, const char *arg, uint64_t lo,
+                     uint64_t hi);
+double cli_opt_double(const struct cli *c, const char *name, const char *arg, double lo,
+                      double hi);
+
+/* Flush and close stdout; on a write error print it and exit 1 (samtools' rule). */
+void cli_close_stdout(const struct cli *c);
+
+/* Number of threads to use: the -j value, or the online CPU count. */
+unsigned cli_threads(const struct cli *c);
+
+/* 1 when progress should be shown: --progress, or stderr is a terminal and not -q. */
+int cli_show_progress(const struct cli *c);
+
+#endif

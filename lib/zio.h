@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* zio: buffered plain-or-gzip input from files or stdin, and atomic file output. */
+#ifndef ALS_ZIO_H
+#define ALS_ZIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+
+/* Longest line zio_in_getline accepts; longer lines are ALS_EFORMAT, never truncated. */
+#define ZIO_MAX_LINE (64u << 20)
+
+struct zio_in;
+
+/* Open path ("-" is stdin) for reading. gzip input (any number of concatenated members)
+ * is recognised by its magic bytes and decompressed on a helper thread, so that parsing
+ * overlaps decompression. Returns 0, ALS_EIO or ALS_ENOMEM; *in is NULL on error. */
+int zio_in_open(struct zio_in **in, const char *path, struct diag *d) ALS_MUSTCHECK;
+
+/* Next line without its '\n' (a '\r' before it is kept: CSV decides). *line points into
+ * an internal buffer valid until the next call. The last line may lack a '\n'.
+ * Returns 1 with a line, 0 at end of input, <0 on error (truncated gzip, read error,
+ * a line over ZIO_MAX_LINE), with the message naming the file and line. */
+int zio_in_getline(struct zio_in *in, const char **line, size_t *len, struct diag *d)
+    ALS_MUSTCHECK;
+
+/* Read up to n bytes; *got < n only at end of input. Returns 0 or <0. */
+int zio_in_read(struct zio_in *in, void *buf, size_t n, size_t *got, struct diag *d)
+    ALS_MUSTCHECK;
+
+/* Look at the next n bytes without consuming them (n <= 4096); *got < n at end of input. */
+int zio_in_peek(struct zio_in *in, const void **p, size_t n, size_t *got, struct diag *d)
+    ALS_MUSTCHECK;
+
+/* Number of the line last returned by zio_in_getline (1-based). */
+uint64_t zio_in_lineno(const struct zio_in *in);
+
+/* Bytes consumed so far (after decompression). */
+uint64_t zio_in_offset(const struct zio_in *in);
+
+/* The name used in messages: the path, or "(stdin)". */
+const char *zio_in_name(const struct zio_in *in);
+
+int zio_in_is_gzip(const struct zio_in *in);
+
+/* Close; zio_in_close(NULL) is a no-op. */
+void zio_in_close(struct zio_in *in);
+
+/*
+ * Atomic output. zio_out_open creates "PATH.XXXXXX" beside path; zio_out_commit
+ * flushes, fsyncs, renames it over path and fsyncs the directory. zio_out_abort
+ * (a no-op after commit) unlinks the temporary file, and so does SIGINT, SIGTERM,
+ * SIGHUP or SIGPIPE once zio_install_signal_cleanup has run. Path "-" is stdout:
+ * written directly, without atomicity.
+ */
+struct zio_out {
+    int fd;
+    int is_stdout;
+    int committed;
+    int slot; /* index in the signal-cleanup table, or -1 */
+    char *path, *tmp_path;
+    unsigned char *buf;
+    size_t len, cap;
+    uint64_t bytes; /* written so far */
+};
+
+int zio_out_open(struct zio_out *o, const char *path, struct diag *d) ALS_MUSTCHECK;
+int zio_out_write(struct zio_out *o, const void *p, size_t n, struct diag *d) ALS_MUSTCHECK;
+/* Write zero bytes until the output offset is a multiple of align. */
+int zio_out_pad(struct zio_out *o, size_t align, struct diag *d) ALS_MUSTCHECK;
+int zio_out_commit(struct zio_out *o, struct diag *d) ALS_MUSTCHECK;
+void zio_out_abort(struct zio_out *o);
+
+/* Install signal handlers that unlink every open temporary output, then die by the
+ * signal as before. Call once from main. */
+void zio_install_signal_cleanup(void);
+
+#endif
