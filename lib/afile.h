@@ -109,6 +109,14 @@ int afile_verify_section(const struct afile *f, const char tag[4], struct diag *
 
 void afile_close(struct afile *f);
 
+/* The 64-byte header alone, for streamed files (triples) that cannot be mapped:
+ * encode computes the header CRC; decode checks magic, CRC, kind, major and flags with
+ * the same messages as afile_open (name is used in them). */
+void afile_header_encode(const struct afile_header *h, unsigned char out[AFILE_HEADER_SIZE]);
+int afile_header_decode(const unsigned char in[AFILE_HEADER_SIZE], struct afile_header *h,
+                        const char *name, const char kind[4], uint16_t max_major,
+                        uint32_t known_flags, struct diag *d) ALS_MUSTCHECK;
+
 /* Little-endian stores and loads used by every binary writer and reader. */
 static inline void
 afile_put_le32(unsigned char *p, uint32_t v)

@@ -585,6 +585,19 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         o->is_stdout = 1;
         return 0;
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* /dev/null, a FIFO, a terminal: nothing to replace atomically, write in place. */
+        o->fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (o->fd < 0) {
+            int e = errno;
+            zio_out_abort(o);
+            return diag_set_errno(d, ALS_EIO, e, "cannot open '%s'", path);
+        }
+        o->is_stdout = 1; /* i.e. not atomic */
+        o->own_fd = 1;
+        return 0;
+    }
     size_t n = strlen(path);
     o->tmp_path = malloc(n + 8);
     if (!o->tmp_path) {
@@ -713,7 +726,7 @@ zio_out_abort(struct zio_out *o)
 {
     if (!o)
         return;
-    if (!o->is_stdout && o->fd >= 0)
+    if ((!o->is_stdout || o->own_fd) && o->fd >= 0)
         close(o->fd);
     if (o->tmp_path && !o->committed)
         unlink(o->tmp_path);

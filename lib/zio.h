@@ -51,12 +51,14 @@ void zio_in_close(struct zio_in *in);
  * Atomic output. zio_out_open creates "PATH.XXXXXX" beside path; zio_out_commit
  * flushes, fsyncs, renames it over path and fsyncs the directory. zio_out_abort
  * (a no-op after commit) unlinks the temporary file, and so does SIGINT, SIGTERM,
- * SIGHUP or SIGPIPE once zio_install_signal_cleanup has run. Path "-" is stdout:
- * written directly, without atomicity.
+ * SIGHUP or SIGPIPE once zio_install_signal_cleanup has run. Path "-" is stdout, and
+ * an existing path that is not a regular file (/dev/null, a FIFO) is opened as it is:
+ * both are written directly, without atomicity.
  */
 struct zio_out {
     int fd;
-    int is_stdout;
+    int is_stdout; /* written in place: stdout, or a path that is not a regular file */
+    int own_fd;
     int committed;
     int slot; /* index in the signal-cleanup table, or -1 */
     char *path, *tmp_path;

@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: MIT */
+/* logread: reading raw interaction logs: delimiter, header, columns, one record at a time. */
+#include "logread.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "xmem.h"
+#include "zio.h"
+
+static const char *const col_name[LOG_NCOLS] = { "user", "item", "rating", "time" };
+
+void
+logspec_init(struct logspec *s)
+{
+    memset(s, 0, sizeof *s);
+    s->header = -1;
+}
+
+void
+logspec_release(struct logspec *s)
+{
+    for (int i = 0; i < LOG_NCOLS; i++)
+        free(s->col[i]);
+    logspec_init(s);
+}
+
+int
+logspec_set_col(struct logspec *s, int which, const char *spec)
+{
+    char *copy = spec ? strdup(spec) : NULL;
+    if (spec && !copy)
+        return ALS_ENOMEM;
+    free(s->col[which]);
+    s->col[which] = copy;
+    return 0;
+}
+
+int
+logspec_copy(struct logspec *dst, const struct logspec *src)
+{
+    logspec_release(dst);
+    memcpy(dst->delim, src->delim, sizeof dst->delim);
+    dst->header = src->header;
+    for (int i = 0; i < LOG_NCOLS; i++)
+        if (logspec_set_col(dst, i, src->col[i]) < 0)
+            return ALS_ENOMEM;
+    return 0;
+}
+
+/* A column spec is a 1-based number when it is all digits. */
+static int
+col_number(const char *spec, unsigned *n)
+{
+    uint64_t v;
+    if (cli_parse_u64(spec, 1, LOGREAD_MAX_COLUMN, &v) < 0)
+        return 0;
+    *n = (unsigned)v;
+    return 1;
+}
+
+static int
+all_digits(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return 0;
+    return 1;
+}
+
+static size_t
+strip_cr(const char *line, size_t len)
+{
+    return len && line[len - 1] == '\r' ? len - 1 : len;
+}
+
+int
+logread_open(struct logread *r, const char *path, struct logspec *spec, struct diag *d)
+{
+    memset(r, 0, sizeof *r);
+    int rc = zio_in_open(&r->in, path, d);
+    if (rc < 0)
+        return rc;
+    const char *name = zio_in_name(r->in);
+    const char *line = NULL;
+    size_t len = 0;
+    rc = zio_in_getline(r->in, &line, &len, d);
+    if (rc < 0)
+        goto out;
+    int empty = rc == 0;
+    if (!empty && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+        line += 3;
+        len -= 3;
+    }
+    len = empty ? 0 : strip_cr(line, len);
+
+    int named = 0;
+    for (int i = 0; i < LOG_NCOLS; i++)
+        if (spec->col[i] && !(i == LOG_RATING && strcmp(spec->col[i], "none") == 0)) {
+            unsigned n;
+            if (!col_number(spec->col[i], &n)) {
+                if (all_digits(spec->col[i])) {
+                    rc = diag_set(d, ALS_EUSAGE, "--%s column %s is out of range (1-%d)",
+                                  col_name[i], spec->col[i], LOGREAD_MAX_COLUMN);
+                    goto out;
+                }
+                named = 1;
+            }
+        }
+    if (spec->header == 0 && named) {
+        rc = diag_set(d, ALS_EUSAGE, "columns given by name need a header line (-H)");
+        goto out;
+    }
+    r->header = spec->header < 0 ? named : spec->header;
+
+    if (spec->delim[0]) {
+        memcpy(r->delim, spec->delim, sizeof r->delim);
+    } else if (!empty) {
+        if (csv_detect_delim(line, len, r->delim) < 0) {
+            rc = diag_set(d, ALS_EFORMAT,
+                          "%s:%llu: cannot detect the delimiter (no tab, comma, semicolon, "
+                          "pipe or '::'); give -F",
+                          name, (unsigned long long)zio_in_lineno(r->in));
+            goto out;
+        }
+    } else {
+        strcpy(r->delim, ",");
+    }
+    r->dlen = strlen(r->delim);
+
+    int nf = 0;
+    if (!empty) {
+        nf = csv_split(line, len, r->delim, r->dlen, r->fields, LOGREAD_MAX_COLUMN,
+                       &r->scratch);
+        if (nf < 0 && r->header) {
+            rc = diag_set(d, ALS_EFORMAT, "%s:1: malformed header line (bad quoting)", name);
+            goto out;
+        }
+    } else if (r->header || named) {
+        rc = diag_set(d, ALS_EFORMAT, "%s: empty input, expected a header line", name);
+        goto out;
+    }
+    int stored = nf > LOGREAD_MAX_COLUMN ? LOGREAD_MAX_COLUMN : nf;
+
+    /* Defaults: user 1, item 2, rating 3 when the log has a third column. */
+    if (!spec->col[LOG_USER] && logspec_set_col(spec, LOG_USER, "1") < 0)
+        goto nomem;
+    if (!spec->col[LOG_ITEM] && logspec_set_col(spec, LOG_ITEM, "2") < 0)
+        goto nomem;
+    if (!spec->col[LOG_RATING] &&
+        logspec_set_col(spec, LOG_RATING, (empty || nf >= 3) ? "3" : "none") < 0)
+        goto nomem;
+
+    for (int i = 0; i < LOG_NCOLS; i++) {
+        r->idx[i] = -1;
+        const char *cs = spec->col[i];
+        if (!cs || (i == LOG_RATING && strcmp(cs, "none") == 0))
+            continue;
+        unsigned n;
+        if (col_number(cs, &n)) {
+            r->idx[i] = (int)n - 1;
+        } else {
+            for (int k = 0; k < stored; k++)
+                if (r->fields[k].len == strlen(cs) &&
+                    memcmp(r->fields[k].p, cs, r->fields[k].len) == 0) {
+                    r->idx[i] = k;
+                    break;
+                }
+            if (r->idx[i] < 0) {
+                rc = diag_set(d, ALS_EUSAGE, "%s:1: no column named '%s' in the header",
+                              name, cs);
+                goto out;
+            }
+        }
+        if ((unsigned)r->idx[i] + 1 > r->maxf)
+            r->maxf = (unsigned)r->idx[i] + 1;
+    }
+    for (int i = 0; i < LOG_NCOLS; i++)
+        for (int k = i + 1; k < LOG_NCOLS; k++)
+            if (r->idx[i] >= 0 && r->idx[i] == r->idx[k]) {
+                rc = diag_set(d, ALS_EUSAGE, "the %s and %s columns are the same column %d",
+                              col_name[i], col_name[k], r->idx[i] + 1);
+                goto out;
+            }
+    memcpy(spec->delim, r->delim, sizeof spec->delim);
+    spec->header = r->header;
+    if (!empty && !r->header) {
+        r->pending = line;
+        r->pending_len = len;
+        r->have_pending = 1;
+    }
+    return 0;
+nomem:
+    rc = diag_set(d, ALS_ENOMEM, "out of memory");
+out:
+    logread_close(r);
+    return rc;
+}
+
+/* Copy [p, p+n) to the end of the join buffer. */
+static int
+rec_append(struct logread *r, size_t *used, const char *p, size_t n)
+{
+    size_t need;
+    if (xmem_add(*used, n, &need) < 0 || need > ZIO_MAX_LINE ||
+        xmem_grow((void **)&r->rec, &r->rec_cap, need, 1) < 0)
+        return ALS_ENOMEM;
+    memcpy(r->rec + *used, p, n);
+    *used = need;
+    return 0;
+}
+
+int
+logread_next(struct logread *r, struct logrec *rec, struct diag *d)
+{
+    const char *name = zio_in_name(r->in);
+    for (;;) {
+        const char *line;
+        size_t len;
+        if (r->have_pending) {
+            line = r->pending;
+            len = r->pending_len;
+            r->have_pending = 0;
+        } else {
+            int rc = zio_in_getline(r->in, &line, &len, d);
+            if (rc <= 0)
+                return rc;
+            len = strip_cr(line, len);
+        }
+        uint64_t lineno = zio_in_lineno(r->in);
+        if (len == 0)
+            continue;
+        int n = csv_split(line, len, r->delim, r->dlen, r->fields, r->maxf, &r->scratch);
+        if (n == CSV_EOPEN) {
+            /* A quoted field spans lines: join them (the newline is data). */
+            size_t used = 0;
+            if (rec_append(r, &used, line, len) < 0)
+                return diag_set(d, ALS_ENOMEM, "out of memory");
+            while (n == CSV_EOPEN) {
+                int rc = zio_in_getline(r->in, &line, &len, d);
+                if (rc < 0)
+                    return rc;
+                if (rc == 0) {
+                    diag_set(d, ALS_EFORMAT, "%s:%llu: unterminated quoted field at end of input",
+                             name, (unsigned long long)lineno);
+                    return LOGREAD_BAD;
+                }
+                len = strip_cr(line, len);
+                if (rec_append(r, &used, "\n", 1) < 0 || rec_append(r, &used, line, len) < 0)
+                    return diag_set(d, ALS_EFORMAT, "%s:%llu: quoted field longer than %u MiB",
+                                    name, (unsigned long long)lineno, ZIO_MAX_LINE >> 20);
+                n = csv_split(r->rec, used, r->delim, r->dlen, r->fields, r->maxf,
+                              &r->scratch);
+            }
+        }
+        if (n == CSV_EJUNK) {
+            diag_set(d, ALS_EFORMAT, "%s:%llu: unexpected text after a closing quote", name,
+                     (unsigned long long)lineno);
+            return LOGREAD_BAD;
+        }
+        if (n < 0)
+            return diag_set(d, ALS_ENOMEM, "out of memory");
+        rec->line = lineno;
+        for (int c = 0; c < LOG_NCOLS; c++) {
+            rec->f[c] = NULL;
+            rec->len[c] = 0;
+            if (r->idx[c] < 0)
+                continue;
+            if (r->idx[c] >= n) {
+                diag_set(d, ALS_EFORMAT, "%s:%llu: missing %s column %d (the line has %d "
+                         "field%s)", name, (unsigned long long)lineno, col_name[c],
+                         r->idx[c] + 1, n, n == 1 ? "" : "s");
+                return LOGREAD_BAD;
+            }
+            rec->f[c] = r->fields[r->idx[c]].p;
+            rec->len[c] = r->fields[r->idx[c]].len;
+            if (memchr(rec->f[c], '\0', rec->len[c])) {
+                diag_set(d, ALS_EFORMAT, "%s:%llu: NUL byte in the %s field", name,
+                         (unsigned long long)lineno, col_name[c]);
+                return LOGREAD_BAD;
+            }
+        }
+        for (int c = LOG_USER; c <= LOG_ITEM; c++)
+            if (rec->len[c] == 0) {
+                diag_set(d, ALS_EFORMAT, "%s:%llu: empty %s ID (column %d)", name,
+                         (unsigned long long)lineno, col_name[c], r->idx[c] + 1);
+                return LOGREAD_BAD;
+            }
+        r->records++;
+        return 1;
+    }
+}
+
+const char *
+logread_name(const struct logread *r)
+{
+    return r->in ? zio_in_name(r->in) : "";
+}
+
+void
+logread_close(struct logread *r)
+{
+    zio_in_close(r->in);
+    csv_scratch_release(&r->scratch);
+    free(r->rec);
+    memset(r, 0, sizeof *r);
+}

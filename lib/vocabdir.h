@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* vocabdir: the vocabulary directory: user and item vocabularies, rating map, log format. */
+#ifndef ALS_VOCABDIR_H
+#define ALS_VOCABDIR_H
+
+#include <stdint.h>
+
+#include "diag.h"
+#include "logread.h"
+#include "ratemap.h"
+#include "vocab.h"
+
+/*
+ * DIR/map.conf is a small text file (als-formats(5)) naming the current generation's
+ * users.G.vocab and items.G.vocab and recording how the log was read and how ratings map
+ * to numbers. Saving writes the new generation's files first and replaces map.conf last,
+ * by rename: that one rename is the commit, so a run killed at any moment leaves the
+ * previous generation complete and in use. Older generations are removed afterwards.
+ */
+#define VOCABDIR_CONF "map.conf"
+#define VOCABDIR_FORMAT 1
+
+enum { VOCABDIR_ABSENT = 0, VOCABDIR_EMPTY = 1, VOCABDIR_PRESENT = 2 };
+
+struct vocabdir {
+    char *path;
+    uint64_t generation;
+    struct vocab users, items;
+    struct ratemap rmap;
+    struct logspec spec;
+    int lock_fd;
+};
+
+void vocabdir_init(struct vocabdir *v);
+void vocabdir_release(struct vocabdir *v);
+
+/* Is path absent, an empty directory, or a vocabulary directory? Anything else (a file,
+ * a directory with other content) is ALS_EUSAGE with a message. */
+int vocabdir_probe(const char *path, int *state, struct diag *d) ALS_MUSTCHECK;
+
+/* Load DIR: map.conf and both vocabularies (mmapped; flags as for vocab_open). */
+int vocabdir_load(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
+    ALS_MUSTCHECK;
+
+/* Take the directory's write lock (creating DIR if needed); ALS_EIO when another process
+ * holds it. Released by vocabdir_release. */
+int vocabdir_lock(struct vocabdir *v, const char *path, struct diag *d) ALS_MUSTCHECK;
+
+/* Write the next generation into v->path (created if needed) and commit it. */
+int vocabdir_save(struct vocabdir *v, struct diag *d) ALS_MUSTCHECK;
+
+#endif
