@@ -112,9 +112,9 @@ gz_main(void *arg)
         gz_fail(g, ALS_ENOMEM, 0, "out of memory");
         return NULL;
     }
-    /* The first bytes were read by the opener to recognise the magic. */
-    memcpy(raw, g->raw, g->raw_len);
-    zs.next_in = raw;
+    /* The opener already read the first bytes to recognise the magic: inflate those
+     * first, then read on into raw. */
+    zs.next_in = g->raw;
     zs.avail_in = (uInt)g->raw_len;
     int in_eof = 0, member_done = 0;
     for (;;) {
@@ -271,7 +271,7 @@ zio_in_open(struct zio_in **out, const char *path, struct diag *d)
     if (!in)
         return diag_set(d, ALS_ENOMEM, "out of memory");
     int rc = 0;
-    if (strcmp(path, "-") == 0) {
+    if (!path || strcmp(path, "-") == 0) {
         in->fd = 0;
         snprintf(in->name, sizeof in->name, "(stdin)");
     } else {

@@ -1,0 +1,540 @@
+/* SPDX-License-Identifier: MIT */
+/* als-map: raw interaction logs to dense-index triples, building the persisted vocabularies. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "csv.h"
+#include "logread.h"
+#include "ratemap.h"
+#include "timefmt.h"
+#include "triples.h"
+#include "vocabdir.h"
+#include "xmem.h"
+#include "zio.h"
+
+static const char usage[] =
+    "usage: als-map -V DIR [-H] [-F DELIM] [-u COL] [-i COL] [-r COL|none] [-t COL]\n"
+    "               [--append | --frozen [--strict] | --force] [--levels LIST]\n"
+    "               [--transform LIST] [--on-error fail|skip] [--max-errors N]\n"
+    "               [-o FILE] [--text] [-f] [-q] [-v] [FILE ...]\n"
+    "       als-map --dump users|items -V DIR";
+
+static const char help[] =
+    "Map raw interaction logs (plain or gzip; FILE '-' or none is stdin) to triples of\n"
+    "dense indices and persist the mappings in the vocabulary directory DIR.\n"
+    "\n"
+    "Columns (1-based numbers or header names):\n"
+    "  -u, --user COL         user ID column (default 1)\n"
+    "  -i, --item COL         item ID column (default 2)\n"
+    "  -r, --rating COL|none  rating column (default 3 if the log has one, else none:\n"
+    "                         every interaction counts 1)\n"
+    "  -t, --time COL         timestamp column: epoch seconds or ISO 8601 (default none)\n"
+    "  -H, --header           the first line names the columns (implied by names)\n"
+    "  -F, --delimiter D      tab, comma, semicolon, pipe, space or literal text such as\n"
+    "                         '::' (default: detected from the first line)\n"
+    "Vocabulary directory:\n"
+    "  -V, --vocab DIR        created when absent or empty; an existing one needs:\n"
+    "      --append           add unseen IDs at the end, keep every existing index\n"
+    "      --frozen           change nothing; skip records with unseen IDs (counted)\n"
+    "      --strict           with --frozen: an unseen ID is an error\n"
+    "      --force            rebuild from scratch\n"
+    "Ratings:\n"
+    "      --levels LIST      ordinal labels, lowest first: hate,dislike,like,love -> 1..4\n"
+    "      --transform LIST   applied in order: log1p, minmax (to [0,1], fitted on the\n"
+    "                         first build, then frozen), clip:LO:HI, scale:X, binary\n"
+    "Output:\n"
+    "  -o, --output FILE      binary triples to FILE (default stdout, never a terminal)\n"
+    "      --text             'user<TAB>item<TAB>value[<TAB>time]' lines instead\n"
+    "  -f, --force-tty        write binary triples to a terminal anyway\n"
+    "      --dump WHICH       print 'index<TAB>raw_id' of the users or items of DIR\n"
+    "Errors:\n"
+    "      --on-error fail|skip  stop at the first bad record (default) or skip it\n"
+    "      --max-errors N     with skip: fail after more than N bad records (default\n"
+    "                         unlimited)\n"
+    "Common:\n"
+    "  -q, --quiet            no summary or warnings, only errors\n"
+    "  -v, --verbose          more detail\n"
+    "  -j, --threads N        accepted for symmetry: mapping runs one parser thread plus\n"
+    "                         one gzip decompression thread\n"
+    "      --seed N, --progress  accepted for symmetry (nothing random here)\n"
+    "  -h, --help             this help\n"
+    "      --version          version and library versions\n"
+    "\n"
+    "Exit status: 0 success, 1 runtime or data error, 2 usage error. See als-map(1).\n";
+
+enum {
+    OPT_APPEND = CLI_OPT_FIRST_PROGRAM,
+    OPT_FROZEN,
+    OPT_STRICT,
+    OPT_FORCE,
+    OPT_LEVELS,
+    OPT_TRANSFORM,
+    OPT_TEXT,
+    OPT_DUMP,
+    OPT_ON_ERROR,
+    OPT_MAX_ERRORS
+};
+
+static const struct option longopts[] = {
+    CLI_COMMON_LONGOPTS,
+    { "user", required_argument, NULL, 'u' },
+    { "item", required_argument, NULL, 'i' },
+    { "rating", required_argument, NULL, 'r' },
+    { "time", required_argument, NULL, 't' },
+    { "header", no_argument, NULL, 'H' },
+    { "delimiter", required_argument, NULL, 'F' },
+    { "vocab", required_argument, NULL, 'V' },
+    { "output", required_argument, NULL, 'o' },
+    { "force-tty", no_argument, NULL, 'f' },
+    { "append", no_argument, NULL, OPT_APPEND },
+    { "frozen", no_argument, NULL, OPT_FROZEN },
+    { "strict", no_argument, NULL, OPT_STRICT },
+    { "force", no_argument, NULL, OPT_FORCE },
+    { "levels", required_argument, NULL, OPT_LEVELS },
+    { "transform", required_argument, NULL, OPT_TRANSFORM },
+    { "text", no_argument, NULL, OPT_TEXT },
+    { "dump", required_argument, NULL, OPT_DUMP },
+    { "on-error", required_argument, NULL, OPT_ON_ERROR },
+    { "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
+    { NULL, 0, NULL, 0 }
+};
+
+enum { MODE_CREATE, MODE_APPEND, MODE_FROZEN, MODE_FORCE };
+
+#define SHOWN_ERRORS 5
+
+struct opts {
+    const char *vocab, *output, *dump, *levels, *transform;
+    struct logspec spec; /* only what was given on the command line */
+    int mode, mode_given, strict, text, force_tty, skip_bad;
+    uint64_t max_errors;
+};
+
+struct counts {
+    uint64_t read, written, bad, unknown_users, unknown_items;
+    uint64_t users0, items0; /* vocabulary sizes before the run */
+};
+
+/* Records buffered until a minmax transform is fitted (first build only). */
+struct pending {
+    struct triple *t;
+    double *raw;
+    size_t n, cap_t, cap_raw;
+};
+
+static struct cli cli = { .prog = "als-map", .usage = usage, .help = help };
+
+static int
+dump_vocab(const struct opts *o)
+{
+    struct vocabdir vd;
+    struct diag d = { 0 };
+    vocabdir_init(&vd);
+    if (vocabdir_load(&vd, o->vocab, 0, &d) < 0)
+        cli_die_diag(&cli, &d);
+    const struct vocab *v = strcmp(o->dump, "users") == 0 ? &vd.users : &vd.items;
+    char *esc = NULL;
+    size_t esc_cap = 0;
+    for (uint64_t i = 0; i < v->n; i++) {
+        size_t len;
+        const char *id = vocab_get(v, i, &len);
+        if (!id)
+            cli_die(&cli, "'%s': damaged vocabulary at index %llu", o->vocab,
+                    (unsigned long long)i);
+        size_t need;
+        if (xmem_mul(len + 1, 4, &need) < 0 || xmem_grow((void **)&esc, &esc_cap, need, 1) < 0)
+            cli_die(&cli, "out of memory");
+        size_t n = csv_escape_tsv(id, len, esc);
+        printf("%llu\t%.*s\n", (unsigned long long)i, (int)n, esc);
+    }
+    free(esc);
+    vocabdir_release(&vd);
+    cli_close_stdout(&cli);
+    return CLI_EXIT_OK;
+}
+
+/* Command-line reading options override the stored ones; rating semantics must agree. */
+static void
+merge_settings(struct vocabdir *vd, const struct opts *o, const struct ratemap *given)
+{
+    if (o->spec.delim[0])
+        memcpy(vd->spec.delim, o->spec.delim, sizeof vd->spec.delim);
+    if (o->spec.header >= 0)
+        vd->spec.header = o->spec.header;
+    for (int c = 0; c < LOG_NCOLS; c++) {
+        if (!o->spec.col[c])
+            continue;
+        int stored_none = c == LOG_RATING && vd->spec.col[c] && !strcmp(vd->spec.col[c], "none");
+        int given_none = c == LOG_RATING && !strcmp(o->spec.col[c], "none");
+        if (c == LOG_RATING && vd->spec.col[c] && stored_none != given_none)
+            cli_usage_error(&cli, "-r %s contradicts the vocabulary, whose ratings %s",
+                            o->spec.col[c], stored_none ? "are 'none' (every record counts 1)"
+                                                        : "come from a column");
+        if (logspec_set_col(&vd->spec, c, o->spec.col[c]) < 0)
+            cli_die(&cli, "out of memory");
+    }
+    if ((o->levels || o->transform) && !ratemap_equal(given, &vd->rmap)) {
+        char a[1024], b[1024];
+        ratemap_format_transforms(given, a, sizeof a);
+        ratemap_format_transforms(&vd->rmap, b, sizeof b);
+        if (o->levels && given->nlevels != vd->rmap.nlevels)
+            cli_usage_error(&cli, "--levels contradicts the %u levels stored in '%s'",
+                            vd->rmap.nlevels, o->vocab);
+        cli_usage_error(&cli, "--levels/--transform '%s' contradict '%s' stored in '%s'", a,
+                        b[0] ? b : "(none)", o->vocab);
+    }
+}
+
+static void
+report_bad(const struct opts *o, struct counts *c, const struct diag *d)
+{
+    if (!o->skip_bad) {
+        fprintf(stderr, "%s: %s\n", cli.prog, d->msg);
+        return;
+    }
+    c->bad++;
+    if (c->bad <= SHOWN_ERRORS && !cli.quiet)
+        fprintf(stderr, "%s: %s (skipped)\n", cli.prog, d->msg);
+}
+
+static int
+pending_add(struct pending *p, const struct triple *t, double raw)
+{
+    if (xmem_grow((void **)&p->t, &p->cap_t, p->n + 1, sizeof *p->t) < 0 ||
+        xmem_grow((void **)&p->raw, &p->cap_raw, p->n + 1, sizeof *p->raw) < 0)
+        return ALS_ENOMEM;
+    p->t[p->n] = *t;
+    p->raw[p->n++] = raw;
+    return 0;
+}
+
+/* Map one record's value and time; LOGREAD_BAD with d set when they are malformed. */
+static int
+convert(const struct vocabdir *vd, const struct logread *r, const struct logrec *rec,
+        double *raw, int64_t *time, struct diag *d)
+{
+    *raw = 1.0;
+    *time = 0;
+    if (rec->f[LOG_RATING]) {
+        if (ratemap_raw(&vd->rmap, rec->f[LOG_RATING], rec->len[LOG_RATING], raw, d) < 0) {
+            diag_prefix(d, "%s:%llu: ", logread_name(r), (unsigned long long)rec->line);
+            return LOGREAD_BAD;
+        }
+    }
+    if (rec->f[LOG_TIME] && timefmt_parse(rec->f[LOG_TIME], rec->len[LOG_TIME], time) < 0) {
+        size_t n = rec->len[LOG_TIME] > 40 ? 40 : rec->len[LOG_TIME];
+        diag_set(d, ALS_EFORMAT, "%s:%llu: time '%.*s' is neither epoch seconds nor ISO 8601",
+                 logread_name(r), (unsigned long long)rec->line, (int)n, rec->f[LOG_TIME]);
+        return LOGREAD_BAD;
+    }
+    return 0;
+}
+
+static int
+final_value(const struct vocabdir *vd, double raw, float *out, struct diag *d)
+{
+    double v;
+    int rc = ratemap_apply(&vd->rmap, raw, &v, d);
+    if (rc < 0)
+        return rc;
+    float f = (float)v;
+    if (!isfinite(f))
+        return diag_set(d, ALS_ENUMERIC, "rating %g overflows a 32-bit float", v);
+    *out = f;
+    return 0;
+}
+
+/* Look up or add the record's IDs; 0 and the indices, 1 to skip (frozen, unseen). */
+static int
+map_ids(struct vocabdir *vd, const struct opts *o, const struct logread *r,
+        const struct logrec *rec, struct triple *t, struct counts *c, struct diag *d)
+{
+    struct vocab *vv[2] = { &vd->users, &vd->items };
+    uint32_t *dst[2] = { &t->user, &t->item };
+    int known[2] = { 1, 1 };
+    for (int k = 0; k < 2; k++) {
+        const char *id = rec->f[k];
+        size_t len = rec->len[k];
+        if (o->mode == MODE_FROZEN) {
+            int rc = vocab_find(vv[k], id, len, dst[k]);
+            if (rc < 0)
+                return diag_set(d, rc, "'%s': damaged vocabulary index", o->vocab);
+            known[k] = rc;
+        } else {
+            int added;
+            int rc = vocab_intern(vv[k], id, len, dst[k], &added, d);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    if (known[0] && known[1])
+        return 0;
+    if (!known[0])
+        c->unknown_users++;
+    if (!known[1])
+        c->unknown_items++;
+    if (o->strict) {
+        int k = known[0] ? 1 : 0;
+        size_t n = rec->len[k] > 60 ? 60 : rec->len[k];
+        return diag_set(d, ALS_EFORMAT, "%s:%llu: unknown %s '%.*s' (--frozen --strict)",
+                        logread_name(r), (unsigned long long)rec->line, k ? "item" : "user",
+                        (int)n, rec->f[k]);
+    }
+    return 1;
+}
+
+static void
+parse_args(int argc, char **argv, struct opts *o, struct ratemap *given)
+{
+    struct diag d = { 0 };
+    int opt;
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "u:i:r:t:HF:V:o:f", longopts,
+                              NULL)) != -1) {
+        if (cli_common(&cli, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'u':
+        case 'i':
+        case 'r':
+        case 't': {
+            int c = opt == 'u' ? LOG_USER : opt == 'i' ? LOG_ITEM : opt == 'r' ? LOG_RATING
+                                                                               : LOG_TIME;
+            if (!*optarg)
+                cli_usage_error(&cli, "empty column for -%c", opt);
+            if (logspec_set_col(&o->spec, c, optarg) < 0)
+                cli_die(&cli, "out of memory");
+            break;
+        }
+        case 'H': o->spec.header = 1; break;
+        case 'F':
+            if (csv_parse_delim(optarg, o->spec.delim) < 0)
+                cli_usage_error(&cli, "invalid delimiter '%s' (1 to %d characters, no quote or "
+                                "line break)", optarg, CSV_MAX_DELIM);
+            break;
+        case 'V': o->vocab = optarg; break;
+        case 'o': o->output = optarg; break;
+        case 'f': o->force_tty = 1; break;
+        case OPT_APPEND:
+        case OPT_FROZEN:
+        case OPT_FORCE: {
+            int m = opt == OPT_APPEND ? MODE_APPEND : opt == OPT_FROZEN ? MODE_FROZEN
+                                                                        : MODE_FORCE;
+            if (o->mode_given && o->mode != m)
+                cli_usage_error(&cli, "--append, --frozen and --force exclude each other");
+            o->mode = m;
+            o->mode_given = 1;
+            break;
+        }
+        case OPT_STRICT: o->strict = 1; break;
+        case OPT_LEVELS:
+            o->levels = optarg;
+            if (ratemap_set_levels(given, optarg, &d) < 0)
+                cli_usage_error(&cli, "%s", d.msg);
+            break;
+        case OPT_TRANSFORM:
+            o->transform = optarg;
+            if (ratemap_set_transforms(given, optarg, &d) < 0)
+                cli_usage_error(&cli, "%s", d.msg);
+            break;
+        case OPT_TEXT: o->text = 1; break;
+        case OPT_DUMP:
+            if (strcmp(optarg, "users") && strcmp(optarg, "items"))
+                cli_usage_error(&cli, "--dump takes 'users' or 'items', not '%s'", optarg);
+            o->dump = optarg;
+            break;
+        case OPT_ON_ERROR:
+            if (strcmp(optarg, "fail") && strcmp(optarg, "skip"))
+                cli_usage_error(&cli, "--on-error takes 'fail' or 'skip', not '%s'", optarg);
+            o->skip_bad = strcmp(optarg, "skip") == 0;
+            break;
+        case OPT_MAX_ERRORS:
+            o->max_errors = cli_opt_u64(&cli, "max-errors", optarg, 0, UINT64_MAX);
+            break;
+        default: cli_usage_error(&cli, "unexpected option");
+        }
+    }
+    if (!o->vocab)
+        cli_usage_error(&cli, "missing -V DIR (the vocabulary directory)");
+    if (o->strict && o->mode != MODE_FROZEN)
+        cli_usage_error(&cli, "--strict needs --frozen");
+    if (o->max_errors != UINT64_MAX && !o->skip_bad)
+        cli_usage_error(&cli, "--max-errors needs --on-error skip");
+}
+
+int
+main(int argc, char **argv)
+{
+    struct opts o;
+    memset(&o, 0, sizeof o);
+    logspec_init(&o.spec);
+    o.max_errors = UINT64_MAX;
+    struct ratemap given;
+    ratemap_init(&given);
+    parse_args(argc, argv, &o, &given);
+    if (o.dump) {
+        if (optind < argc)
+            cli_usage_error(&cli, "--dump takes no input files");
+        return dump_vocab(&o);
+    }
+    zio_install_signal_cleanup();
+
+    struct diag d = { 0 };
+    struct vocabdir vd;
+    vocabdir_init(&vd);
+    int state;
+    if (vocabdir_probe(o.vocab, &state, &d) < 0)
+        cli_die_diag(&cli, &d);
+    if (state == VOCABDIR_PRESENT && !o.mode_given)
+        cli_usage_error(&cli, "'%s' already holds a vocabulary: give --append, --frozen or "
+                        "--force", o.vocab);
+    /* --append on nothing creates, so a cron job can run the same command every night. */
+    if (state != VOCABDIR_PRESENT && o.mode == MODE_FROZEN)
+        cli_die(&cli, "'%s' holds no vocabulary to use with --frozen", o.vocab);
+    if (o.mode != MODE_FROZEN && vocabdir_lock(&vd, o.vocab, &d) < 0)
+        cli_die_diag(&cli, &d);
+
+    if (state == VOCABDIR_PRESENT && o.mode != MODE_FORCE) {
+        if (vocabdir_load(&vd, o.vocab, AFILE_VERIFY, &d) < 0)
+            cli_die_diag(&cli, &d);
+        merge_settings(&vd, &o, &given);
+        if (o.mode == MODE_APPEND && (vocab_make_writable(&vd.users, &d) < 0 ||
+                                      vocab_make_writable(&vd.items, &d) < 0))
+            cli_die_diag(&cli, &d);
+    } else {
+        vd.path = strdup(o.vocab);
+        if (!vd.path || logspec_copy(&vd.spec, &o.spec) < 0 || vocab_clear(&vd.users) < 0 ||
+            vocab_clear(&vd.items) < 0)
+            cli_die(&cli, "out of memory");
+        vd.rmap = given;
+        ratemap_init(&given);
+    }
+    if (o.spec.col[LOG_RATING] && !strcmp(o.spec.col[LOG_RATING], "none") &&
+        (vd.rmap.nlevels || vd.rmap.nsteps))
+        cli_usage_error(&cli, "--levels and --transform need a rating column, not -r none");
+
+    const char *out_path = o.output ? o.output : "-";
+    if (!strcmp(out_path, "-") && !o.text && !o.force_tty && isatty(1))
+        cli_usage_error(&cli, "refusing to write binary triples to a terminal (use -o FILE, "
+                        "--text or -f)");
+
+    struct counts c = { .users0 = vd.users.n, .items0 = vd.items.n };
+    struct zio_out out;
+    struct triples_writer tw;
+    struct pending pend = { 0 };
+    memset(&tw, 0, sizeof tw);
+    int fitting = ratemap_needs_fit(&vd.rmap);
+    int rc = zio_out_open(&out, out_path, &d);
+    if (rc < 0)
+        cli_die_diag(&cli, &d);
+    int has_time = -1; /* settled by the first file */
+
+    const char *stdin_only[] = { "-" };
+    char **files = optind < argc ? argv + optind : (char **)stdin_only;
+    int nfiles = optind < argc ? argc - optind : 1;
+    for (int fi = 0; fi < nfiles && rc >= 0; fi++) {
+        struct logread r;
+        if ((rc = logread_open(&r, files[fi], &vd.spec, &d)) < 0)
+            break;
+        if (has_time < 0) {
+            has_time = r.idx[LOG_TIME] >= 0;
+            if ((rc = triples_writer_start(&tw, &out, has_time, o.text, &d)) < 0) {
+                logread_close(&r);
+                break;
+            }
+        }
+        struct logrec rec;
+        while (rc >= 0 && (rc = logread_next(&r, &rec, &d)) != 0) {
+            if (rc < 0)
+                break;
+            c.read++;
+            double raw;
+            struct triple t;
+            if (rc == LOGREAD_BAD || (rc = convert(&vd, &r, &rec, &raw, &t.time, &d)) != 0) {
+                report_bad(&o, &c, &d);
+                if (!o.skip_bad) {
+                    rc = ALS_EFORMAT;
+                    d.msg[0] = '\0';
+                    break;
+                }
+                if (c.bad > o.max_errors) {
+                    rc = diag_set(&d, ALS_EFORMAT, "more than %llu bad records; giving up",
+                                  (unsigned long long)o.max_errors);
+                    break;
+                }
+                rc = 0;
+                continue;
+            }
+            if ((rc = map_ids(&vd, &o, &r, &rec, &t, &c, &d)) < 0)
+                break;
+            if (rc == 1) {
+                rc = 0;
+                continue;
+            }
+            if (fitting) {
+                if (pending_add(&pend, &t, raw) < 0)
+                    rc = diag_set(&d, ALS_ENOMEM, "out of memory");
+                continue;
+            }
+            if ((rc = final_value(&vd, raw, &t.value, &d)) < 0) {
+                diag_prefix(&d, "%s:%llu: ", logread_name(&r), (unsigned long long)rec.line);
+                break;
+            }
+            if ((rc = triples_put(&tw, &t, &d)) < 0)
+                break;
+            c.written++;
+        }
+        logread_close(&r);
+    }
+    if (rc >= 0 && has_time < 0) /* no input at all: still a valid, empty stream */
+        rc = triples_writer_start(&tw, &out, 0, o.text, &d);
+    if (rc >= 0 && fitting) {
+        ratemap_fit(&vd.rmap, pend.raw, pend.n);
+        for (size_t i = 0; i < pend.n && rc >= 0; i++) {
+            struct triple t = pend.t[i];
+            if ((rc = final_value(&vd, pend.raw[i], &t.value, &d)) >= 0 &&
+                (rc = triples_put(&tw, &t, &d)) >= 0)
+                c.written++;
+        }
+    }
+    free(pend.t);
+    free(pend.raw);
+    if (rc >= 0)
+        rc = triples_writer_finish(&tw, vd.users.n, vd.items.n, &d);
+    /* The vocabulary commits before the output: triples never name indices that the
+     * directory does not have. */
+    if (rc >= 0 && o.mode != MODE_FROZEN)
+        rc = vocabdir_save(&vd, &d);
+    if (rc >= 0)
+        rc = zio_out_commit(&out, &d);
+    triples_writer_release(&tw);
+    zio_out_abort(&out);
+    if (rc < 0) {
+        if (d.msg[0])
+            fprintf(stderr, "%s: %s\n", cli.prog, d.msg);
+        vocabdir_release(&vd);
+        return rc == ALS_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
+    }
+    if (!cli.quiet) {
+        fprintf(stderr, "%s: %llu records read, %llu written, %llu skipped", cli.prog,
+                (unsigned long long)c.read, (unsigned long long)c.written,
+                (unsigned long long)(c.read - c.written));
+        if (c.bad)
+            fprintf(stderr, " (%llu bad)", (unsigned long long)c.bad);
+        if (c.unknown_users || c.unknown_items)
+            fprintf(stderr, " (unseen IDs: %llu users, %llu items)",
+                    (unsigned long long)c.unknown_users, (unsigned long long)c.unknown_items);
+        fprintf(stderr, "; users %llu new, %llu total; items %llu new, %llu total\n",
+                (unsigned long long)(vd.users.n - c.users0), (unsigned long long)vd.users.n,
+                (unsigned long long)(vd.items.n - c.items0), (unsigned long long)vd.items.n);
+    }
+    vocabdir_release(&vd);
+    ratemap_release(&given);
+    logspec_release(&o.spec);
+    if (!o.output || !strcmp(o.output, "-"))
+        cli_close_stdout(&cli);
+    return CLI_EXIT_OK;
+}
