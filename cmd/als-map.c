@@ -222,6 +222,9 @@ convert(const struct vocabdir *vd, const struct logread *r, const struct logrec 
     if (rec->f[LOG_RATING]) {
         if (ratemap_raw(&vd->rmap, rec->f[LOG_RATING], rec->len[LOG_RATING], raw, d) < 0) {
             diag_prefix(d, "%s:%llu: ", logread_name(r), (unsigned long long)rec->line);
+            if (rec->line == 1 && !r->header && d->code == ALS_EFORMAT)
+                strncat(d->msg, " (is line 1 a header? give -H)",
+                        sizeof d->msg - strlen(d->msg) - 1);
             return LOGREAD_BAD;
         }
     }
@@ -515,6 +518,7 @@ main(int argc, char **argv)
     if (rc < 0) {
         if (d.msg[0])
             fprintf(stderr, "%s: %s\n", cli.prog, d.msg);
+        vocabdir_abandon(&vd, o.vocab);
         vocabdir_release(&vd);
         return rc == ALS_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }

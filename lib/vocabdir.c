@@ -41,6 +41,18 @@ vocabdir_release(struct vocabdir *v)
     vocabdir_init(v);
 }
 
+/* Release everything but the lock, which outlives a reload. */
+static void
+release_keep_lock(struct vocabdir *v)
+{
+    int fd = v->lock_fd, md = v->made_dir, ml = v->made_lock;
+    v->lock_fd = -1;
+    vocabdir_release(v);
+    v->lock_fd = fd;
+    v->made_dir = md;
+    v->made_lock = ml;
+}
+
 static char *
 join(const char *dir, const char *name)
 {
@@ -94,12 +106,18 @@ vocabdir_probe(const char *path, int *state, struct diag *d)
 int
 vocabdir_lock(struct vocabdir *v, const char *path, struct diag *d)
 {
-    if (mkdir(path, 0777) < 0 && errno != EEXIST)
+    if (mkdir(path, 0777) == 0)
+        v->made_dir = 1;
+    else if (errno != EEXIST)
         return diag_set_errno(d, ALS_EIO, errno, "cannot create '%s'", path);
     char *lp = join(path, LOCK_NAME);
     if (!lp)
         return diag_set(d, ALS_ENOMEM, "out of memory");
-    int fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    int fd = open(lp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd >= 0)
+        v->made_lock = 1;
+    else if (errno == EEXIST)
+        fd = open(lp, O_RDWR | O_CLOEXEC);
     free(lp);
     if (fd < 0)
         return diag_set_errno(d, ALS_EIO, errno, "cannot lock '%s'", path);
@@ -116,6 +134,20 @@ vocabdir_lock(struct vocabdir *v, const char *path, struct diag *d)
     }
     v->lock_fd = fd;
     return 0;
+}
+
+void
+vocabdir_abandon(struct vocabdir *v, const char *path)
+{
+    if (v->made_lock) {
+        char *lp = join(path, LOCK_NAME);
+        if (lp)
+            unlink(lp);
+        free(lp);
+    }
+    if (v->made_dir)
+        rmdir(path);
+    v->made_lock = v->made_dir = 0;
 }
 
 /* ---- map.conf values: double-quoted with C escapes for control bytes, \ and " ---- */
@@ -192,7 +224,7 @@ static const char *const col_key[LOG_NCOLS] = { "user-column", "item-column", "r
 int
 vocabdir_load(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
 {
-    vocabdir_release(v);
+    release_keep_lock(v);
     int rc = 0;
     char *conf = join(path, VOCABDIR_CONF), *up = NULL, *ip = NULL;
     char *line = NULL;
@@ -305,12 +337,8 @@ out:
     free(conf);
     free(up);
     free(ip);
-    if (rc < 0) {
-        int lock_fd = v->lock_fd;
-        v->lock_fd = -1;
-        vocabdir_release(v);
-        v->lock_fd = lock_fd;
-    }
+    if (rc < 0)
+        release_keep_lock(v);
     return rc;
 }
 

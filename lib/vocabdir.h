@@ -29,6 +29,7 @@ struct vocabdir {
     struct ratemap rmap;
     struct logspec spec;
     int lock_fd;
+    int made_dir, made_lock; /* what vocabdir_lock created, for vocabdir_abandon */
 };
 
 void vocabdir_init(struct vocabdir *v);
@@ -45,6 +46,10 @@ int vocabdir_load(struct vocabdir *v, const char *path, unsigned flags, struct d
 /* Take the directory's write lock (creating DIR if needed); ALS_EIO when another process
  * holds it. Released by vocabdir_release. */
 int vocabdir_lock(struct vocabdir *v, const char *path, struct diag *d) ALS_MUSTCHECK;
+
+/* After a failed run: remove the lock file and directory if this run created them, so
+ * that a failure leaves the file system as it was. */
+void vocabdir_abandon(struct vocabdir *v, const char *path);
 
 /* Write the next generation into v->path (created if needed) and commit it. */
 int vocabdir_save(struct vocabdir *v, struct diag *d) ALS_MUSTCHECK;
