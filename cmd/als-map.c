@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* als-map: raw interaction logs to dense-index triples, building the persisted vocabularies. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,8 +8,8 @@
 #include "cli.h"
 #include "csv.h"
 #include "logread.h"
+#include "mapper.h"
 #include "ratemap.h"
-#include "timefmt.h"
 #include "triples.h"
 #include "vocabdir.h"
 #include "xmem.h"
@@ -114,16 +113,21 @@ struct opts {
     uint64_t max_errors;
 };
 
-struct counts {
-    uint64_t read, written, bad, unknown_users, unknown_items;
-    uint64_t users0, items0; /* vocabulary sizes before the run */
-};
-
 /* Records buffered until a minmax transform is fitted (first build only). */
 struct pending {
     struct triple *t;
     double *raw;
     size_t n, cap_t, cap_raw;
+};
+
+/* What the mapper's callbacks need. */
+struct sink {
+    struct vocabdir *vd;
+    struct triples_writer tw;
+    struct zio_out *out;
+    int text, fitting, quiet;
+    uint64_t bad_shown;
+    struct pending pend;
 };
 
 static struct cli cli = { .prog = "als-map", .usage = usage, .help = help };
@@ -190,104 +194,58 @@ merge_settings(struct vocabdir *vd, const struct opts *o, const struct ratemap *
 }
 
 static void
-report_bad(const struct opts *o, struct counts *c, const struct diag *d)
+on_bad(void *ctx, const struct diag *d)
 {
-    if (!o->skip_bad) {
-        fprintf(stderr, "%s: %s\n", cli.prog, d->msg);
-        return;
-    }
-    c->bad++;
-    if (c->bad <= SHOWN_ERRORS && !cli.quiet)
+    struct sink *k = ctx;
+    if (++k->bad_shown <= SHOWN_ERRORS && !k->quiet)
         fprintf(stderr, "%s: %s (skipped)\n", cli.prog, d->msg);
 }
 
 static int
-pending_add(struct pending *p, const struct triple *t, double raw)
+on_start(void *ctx, int has_time, struct diag *d)
 {
+    struct sink *k = ctx;
+    const struct logspec *s = &k->vd->spec;
+    if (cli.verbose)
+        fprintf(stderr, "%s: delimiter '%s', header %s, columns: user %s, item %s, rating %s, "
+                "time %s\n", cli.prog, strcmp(s->delim, "\t") ? s->delim : "\\t",
+                s->header > 0 ? "yes" : "no", s->col[LOG_USER], s->col[LOG_ITEM],
+                s->col[LOG_RATING], s->col[LOG_TIME] ? s->col[LOG_TIME] : "none");
+    return triples_writer_start(&k->tw, k->out, has_time, k->text, d);
+}
+
+static int
+on_triple(void *ctx, const struct triple *t, double raw, struct diag *d)
+{
+    struct sink *k = ctx;
+    if (!k->fitting)
+        return triples_put(&k->tw, t, d);
+    struct pending *p = &k->pend;
     if (xmem_grow((void **)&p->t, &p->cap_t, p->n + 1, sizeof *p->t) < 0 ||
         xmem_grow((void **)&p->raw, &p->cap_raw, p->n + 1, sizeof *p->raw) < 0)
-        return ALS_ENOMEM;
+        return diag_set(d, ALS_ENOMEM, "out of memory");
     p->t[p->n] = *t;
     p->raw[p->n++] = raw;
     return 0;
 }
 
-/* Map one record's value and time; LOGREAD_BAD with d set when they are malformed. */
+/* minmax is fitted on everything read, then the buffered records go out. */
 static int
-convert(const struct vocabdir *vd, const struct logread *r, const struct logrec *rec,
-        double *raw, int64_t *time, struct diag *d)
+flush_pending(struct sink *k, struct diag *d)
 {
-    *raw = 1.0;
-    *time = 0;
-    if (rec->f[LOG_RATING]) {
-        if (ratemap_raw(&vd->rmap, rec->f[LOG_RATING], rec->len[LOG_RATING], raw, d) < 0) {
-            diag_prefix(d, "%s:%llu: ", logread_name(r), (unsigned long long)rec->line);
-            if (rec->line == 1 && !r->header && d->code == ALS_EFORMAT)
-                strncat(d->msg, " (is line 1 a header? give -H)",
-                        sizeof d->msg - strlen(d->msg) - 1);
-            return LOGREAD_BAD;
+    struct pending *p = &k->pend;
+    ratemap_fit(&k->vd->rmap, p->raw, p->n);
+    k->fitting = 0;
+    int rc = 0;
+    for (size_t i = 0; i < p->n && rc >= 0; i++) {
+        double v;
+        struct triple t = p->t[i];
+        if ((rc = ratemap_apply(&k->vd->rmap, p->raw[i], &v, d)) >= 0) {
+            t.value = (float)v;
+            rc = triples_put(&k->tw, &t, d);
         }
     }
-    if (rec->f[LOG_TIME] && timefmt_parse(rec->f[LOG_TIME], rec->len[LOG_TIME], time) < 0) {
-        size_t n = rec->len[LOG_TIME] > 40 ? 40 : rec->len[LOG_TIME];
-        diag_set(d, ALS_EFORMAT, "%s:%llu: time '%.*s' is neither epoch seconds nor ISO 8601",
-                 logread_name(r), (unsigned long long)rec->line, (int)n, rec->f[LOG_TIME]);
-        return LOGREAD_BAD;
-    }
-    return 0;
-}
-
-static int
-final_value(const struct vocabdir *vd, double raw, float *out, struct diag *d)
-{
-    double v;
-    int rc = ratemap_apply(&vd->rmap, raw, &v, d);
-    if (rc < 0)
-        return rc;
-    float f = (float)v;
-    if (!isfinite(f))
-        return diag_set(d, ALS_ENUMERIC, "rating %g overflows a 32-bit float", v);
-    *out = f;
-    return 0;
-}
-
-/* Look up or add the record's IDs; 0 and the indices, 1 to skip (frozen, unseen). */
-static int
-map_ids(struct vocabdir *vd, const struct opts *o, const struct logread *r,
-        const struct logrec *rec, struct triple *t, struct counts *c, struct diag *d)
-{
-    struct vocab *vv[2] = { &vd->users, &vd->items };
-    uint32_t *dst[2] = { &t->user, &t->item };
-    int known[2] = { 1, 1 };
-    for (int k = 0; k < 2; k++) {
-        const char *id = rec->f[k];
-        size_t len = rec->len[k];
-        if (o->mode == MODE_FROZEN) {
-            int rc = vocab_find(vv[k], id, len, dst[k]);
-            if (rc < 0)
-                return diag_set(d, rc, "'%s': damaged vocabulary index", o->vocab);
-            known[k] = rc;
-        } else {
-            int added;
-            int rc = vocab_intern(vv[k], id, len, dst[k], &added, d);
-            if (rc < 0)
-                return rc;
-        }
-    }
-    if (known[0] && known[1])
-        return 0;
-    if (!known[0])
-        c->unknown_users++;
-    if (!known[1])
-        c->unknown_items++;
-    if (o->strict) {
-        int k = known[0] ? 1 : 0;
-        size_t n = rec->len[k] > 60 ? 60 : rec->len[k];
-        return diag_set(d, ALS_EFORMAT, "%s:%llu: unknown %s '%.*s' (--frozen --strict)",
-                        logread_name(r), (unsigned long long)rec->line, k ? "item" : "user",
-                        (int)n, rec->f[k]);
-    }
-    return 1;
+    return rc;
 }
 
 static void
@@ -424,96 +382,41 @@ main(int argc, char **argv)
         cli_usage_error(&cli, "refusing to write binary triples to a terminal (use -o FILE, "
                         "--text or -f)");
 
-    struct counts c = { .users0 = vd.users.n, .items0 = vd.items.n };
     struct zio_out out;
-    struct triples_writer tw;
-    struct pending pend = { 0 };
-    memset(&tw, 0, sizeof tw);
-    int fitting = ratemap_needs_fit(&vd.rmap);
+    struct sink k = { .vd = &vd, .out = &out, .text = o.text, .quiet = cli.quiet };
+    k.fitting = ratemap_needs_fit(&vd.rmap);
+    uint64_t users0 = vd.users.n, items0 = vd.items.n;
     int rc = zio_out_open(&out, out_path, &d);
     if (rc < 0)
         cli_die_diag(&cli, &d);
-    int has_time = -1; /* settled by the first file */
-
+    struct mapper_opts mo = {
+        .mode = o.mode == MODE_FROZEN ? MAPPER_FROZEN : MAPPER_BUILD,
+        .strict = o.strict,
+        .skip_bad = o.skip_bad,
+        .max_errors = o.max_errors,
+        .threads = cli_threads(&cli),
+        .on_bad = on_bad,
+        .on_start = on_start,
+        .sink = on_triple,
+        .ctx = &k,
+    };
+    struct mapper_stats st;
     const char *stdin_only[] = { "-" };
-    char **files = optind < argc ? argv + optind : (char **)stdin_only;
-    int nfiles = optind < argc ? argc - optind : 1;
-    for (int fi = 0; fi < nfiles && rc >= 0; fi++) {
-        struct logread r;
-        if ((rc = logread_open(&r, files[fi], &vd.spec, &d)) < 0)
-            break;
-        if (has_time < 0) {
-            has_time = r.idx[LOG_TIME] >= 0;
-            if ((rc = triples_writer_start(&tw, &out, has_time, o.text, &d)) < 0) {
-                logread_close(&r);
-                break;
-            }
-        }
-        struct logrec rec;
-        while (rc >= 0 && (rc = logread_next(&r, &rec, &d)) != 0) {
-            if (rc < 0)
-                break;
-            c.read++;
-            double raw;
-            struct triple t;
-            if (rc == LOGREAD_BAD || (rc = convert(&vd, &r, &rec, &raw, &t.time, &d)) != 0) {
-                report_bad(&o, &c, &d);
-                if (!o.skip_bad) {
-                    rc = ALS_EFORMAT;
-                    d.msg[0] = '\0';
-                    break;
-                }
-                if (c.bad > o.max_errors) {
-                    rc = diag_set(&d, ALS_EFORMAT, "more than %llu bad records; giving up",
-                                  (unsigned long long)o.max_errors);
-                    break;
-                }
-                rc = 0;
-                continue;
-            }
-            if ((rc = map_ids(&vd, &o, &r, &rec, &t, &c, &d)) < 0)
-                break;
-            if (rc == 1) {
-                rc = 0;
-                continue;
-            }
-            if (fitting) {
-                if (pending_add(&pend, &t, raw) < 0)
-                    rc = diag_set(&d, ALS_ENOMEM, "out of memory");
-                continue;
-            }
-            if ((rc = final_value(&vd, raw, &t.value, &d)) < 0) {
-                diag_prefix(&d, "%s:%llu: ", logread_name(&r), (unsigned long long)rec.line);
-                break;
-            }
-            if ((rc = triples_put(&tw, &t, &d)) < 0)
-                break;
-            c.written++;
-        }
-        logread_close(&r);
-    }
-    if (rc >= 0 && has_time < 0) /* no input at all: still a valid, empty stream */
-        rc = triples_writer_start(&tw, &out, 0, o.text, &d);
-    if (rc >= 0 && fitting) {
-        ratemap_fit(&vd.rmap, pend.raw, pend.n);
-        for (size_t i = 0; i < pend.n && rc >= 0; i++) {
-            struct triple t = pend.t[i];
-            if ((rc = final_value(&vd, pend.raw[i], &t.value, &d)) >= 0 &&
-                (rc = triples_put(&tw, &t, &d)) >= 0)
-                c.written++;
-        }
-    }
-    free(pend.t);
-    free(pend.raw);
+    const char *const *inputs = optind < argc ? (const char *const *)argv + optind : stdin_only;
+    rc = mapper_run(&vd, inputs, optind < argc ? argc - optind : 1, &mo, &st, &d);
+    if (rc >= 0 && k.fitting)
+        rc = flush_pending(&k, &d);
+    free(k.pend.t);
+    free(k.pend.raw);
     if (rc >= 0)
-        rc = triples_writer_finish(&tw, vd.users.n, vd.items.n, &d);
+        rc = triples_writer_finish(&k.tw, vd.users.n, vd.items.n, &d);
     /* The vocabulary commits before the output: triples never name indices that the
      * directory does not have. */
     if (rc >= 0 && o.mode != MODE_FROZEN)
         rc = vocabdir_save(&vd, &d);
     if (rc >= 0)
         rc = zio_out_commit(&out, &d);
-    triples_writer_release(&tw);
+    triples_writer_release(&k.tw);
     zio_out_abort(&out);
     if (rc < 0) {
         if (d.msg[0])
@@ -524,16 +427,16 @@ main(int argc, char **argv)
     }
     if (!cli.quiet) {
         fprintf(stderr, "%s: %llu records read, %llu written, %llu skipped", cli.prog,
-                (unsigned long long)c.read, (unsigned long long)c.written,
-                (unsigned long long)(c.read - c.written));
-        if (c.bad)
-            fprintf(stderr, " (%llu bad)", (unsigned long long)c.bad);
-        if (c.unknown_users || c.unknown_items)
+                (unsigned long long)st.read, (unsigned long long)st.written,
+                (unsigned long long)(st.read - st.written));
+        if (st.bad)
+            fprintf(stderr, " (%llu bad)", (unsigned long long)st.bad);
+        if (st.unknown_users || st.unknown_items)
             fprintf(stderr, " (unseen IDs: %llu users, %llu items)",
-                    (unsigned long long)c.unknown_users, (unsigned long long)c.unknown_items);
+                    (unsigned long long)st.unknown_users, (unsigned long long)st.unknown_items);
         fprintf(stderr, "; users %llu new, %llu total; items %llu new, %llu total\n",
-                (unsigned long long)(vd.users.n - c.users0), (unsigned long long)vd.users.n,
-                (unsigned long long)(vd.items.n - c.items0), (unsigned long long)vd.items.n);
+                (unsigned long long)(vd.users.n - users0), (unsigned long long)vd.users.n,
+                (unsigned long long)(vd.items.n - items0), (unsigned long long)vd.items.n);
     }
     vocabdir_release(&vd);
     ratemap_release(&given);

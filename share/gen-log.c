@@ -98,9 +98,15 @@ struct alias {
     uint32_t *alias;
 };
 
-#define UCACHE_SLOT 24 /* length byte + up to 20 characters, padded */
-#define ICACHE_SLOT 40 /* length byte + up to 36 characters, padded */
-#define UCACHE_MAX (1u << 20)
+/* Slot layouts: the ID from byte 0, copied as a whole COPY-byte block (a short fixed-size
+ * memcpy is a few moves, where an odd size can become a slow 'rep movsb'), then for visitors
+ * the cluster as a uint16 at byte 24, and the ID's length in the last byte. */
+#define UCACHE_SLOT 32
+#define UCACHE_COPY 24
+#define UCACHE_CL 24
+#define ICACHE_SLOT 48
+#define ICACHE_COPY 40
+#define UCACHE_MAX (1u << 16) /* 2 MiB: larger caches miss more than they save */
 #define ICACHE_MAX (1u << 18)
 
 struct idcache {
@@ -117,7 +123,8 @@ struct gen {
     uint32_t *cl_items;  /* items grouped by cluster, by rank inside each group */
     uint32_t *cl_prob;   /* per-cluster alias tables over local positions, concatenated */
     uint32_t *cl_alias;
-    uint16_t *ucluster, *icluster;
+    uint16_t *icluster;
+    struct perm p_ucl;   /* visitor cluster = p_ucl(u) mod C */
     float *ilen;         /* content length in seconds */
     struct perm p_udig, p_ualn, p_idig, p_ialn, p_iuuid;
     uint64_t k_user, k_item; /* keys for the cosmetic, non-identifying parts of IDs */
@@ -542,6 +549,20 @@ alias_draw(const uint32_t *prob, const uint32_t *alias, uint32_t n, uint64_t r)
     return (uint32_t)r < prob[j] ? j : alias[j];
 }
 
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+#define LOOKAHEAD 16
+
+static void
+prefetch_user(const struct gen *g, uint32_t u)
+{
+    if (u < g->ucache.n)
+        PREFETCH(g->ucache.s + (size_t)u * UCACHE_SLOT);
+}
+
 static uint32_t
 draw_user(const struct gen *g, uint64_t r)
 {
@@ -667,6 +688,12 @@ put_item_id(char *p, const struct gen *g, uint32_t i)
     return p;
 }
 
+static uint16_t
+user_cluster(const struct gen *g, uint32_t u)
+{
+    return (uint16_t)(perm_apply(&g->p_ucl, u) % g->nclusters);
+}
+
 /* ---- output -------------------------------------------------------------------------- */
 
 static void
@@ -688,6 +715,17 @@ out_open(struct out *w, const char *path, int slot)
     w->buf = xmalloc(OUT_CAP, 1);
     if (!path) {
         w->fd = STDOUT_FILENO;
+        return 0;
+    }
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device, a FIFO or a symlink (/dev/null, /dev/stdout) is written in place:
+         * renaming over it would replace the node or the link itself. */
+        w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0666);
+        if (w->fd < 0) {
+            fprintf(stderr, PROG ": cannot open '%s': %s\n", path, strerror(errno));
+            return -1;
+        }
         return 0;
     }
     /* A temporary name in the same directory, renamed at the end, so an interrupted run
@@ -746,7 +784,8 @@ out_finish(struct out *w)
         return -1;
     if (!w->path)
         return 0;
-    if (fsync(w->fd) < 0 || close(w->fd) < 0) {
+    /* fsync fails with EINVAL on devices and FIFOs, where it has nothing to do. */
+    if ((w->tmp && fsync(w->fd) < 0) || close(w->fd) < 0) {
         w->fd = -1;
         return -1;
     }
@@ -757,7 +796,7 @@ out_finish(struct out *w)
 static int
 out_commit(struct out *w, int slot)
 {
-    if (w->path && rename(w->tmp, w->path) < 0) {
+    if (w->tmp && rename(w->tmp, w->path) < 0) {
         fprintf(stderr, PROG ": cannot rename to '%s': %s\n", w->path, strerror(errno));
         return -1;
     }
@@ -768,10 +807,11 @@ out_commit(struct out *w, int slot)
 static void
 out_abort(struct out *w, int slot)
 {
+    if (w->path && w->fd >= 0)
+        close(w->fd);
+    w->fd = -1;
     if (w->tmp && tmp_paths[slot]) {
         tmp_paths[slot] = NULL;
-        if (w->fd >= 0)
-            close(w->fd);
         unlink(w->tmp);
     }
 }
@@ -826,10 +866,7 @@ gen_init(struct gen *g, const struct opts *o)
 
     /* Clusters: a permutation of the index taken modulo C balances them exactly (sizes
      * differ by at most one) and keeps them independent of activity and popularity. */
-    g->ucluster = xmalloc(U, sizeof *g->ucluster);
-    perm_init(&pc, U, splitmix64(&ks));
-    for (uint32_t u = 0; u < U; u++)
-        g->ucluster[u] = (uint16_t)(perm_apply(&pc, u) % C);
+    perm_init(&g->p_ucl, U, splitmix64(&ks));
     g->icluster = xmalloc(I, sizeof *g->icluster);
     perm_init(&pc, I, splitmix64(&ks));
     for (uint32_t i = 0; i < I; i++)
@@ -868,13 +905,15 @@ gen_init(struct gen *g, const struct opts *o)
     g->ucache.s = xmalloc(g->ucache.n, UCACHE_SLOT);
     for (uint32_t u = 0; u < g->ucache.n; u++) {
         char *slot = g->ucache.s + (size_t)u * UCACHE_SLOT;
-        slot[0] = (char)(put_user_id(slot + 1, g, u) - (slot + 1));
+        uint16_t cl = user_cluster(g, u);
+        slot[UCACHE_SLOT - 1] = (char)(put_user_id(slot, g, u) - slot);
+        memcpy(slot + UCACHE_CL, &cl, sizeof cl);
     }
     g->icache.n = I < ICACHE_MAX ? I : ICACHE_MAX;
     g->icache.s = xmalloc(g->icache.n, ICACHE_SLOT);
     for (uint32_t i = 0; i < g->icache.n; i++) {
         char *slot = g->icache.s + (size_t)i * ICACHE_SLOT;
-        slot[0] = (char)(put_item_id(slot + 1, g, i) - (slot + 1));
+        slot[ICACHE_SLOT - 1] = (char)(put_item_id(slot, g, i) - slot);
     }
 
     /* Diurnal activity, 1 +- 0.5 with its peak at 20:00 UTC; gaps scale by 1 / intensity. */
@@ -897,7 +936,6 @@ gen_free(struct gen *g)
     free(g->cl_items);
     free(g->cl_prob);
     free(g->cl_alias);
-    free(g->ucluster);
     free(g->icluster);
     free(g->ilen);
     free(g->ucache.s);
@@ -912,7 +950,7 @@ write_truth(const struct gen *g, struct out *w)
         memcpy(p, "user\t", 5);
         p = put_user_id(p + 5, g, u);
         *p++ = '\t';
-        p = put_u64(p, g->ucluster[u]);
+        p = put_u64(p, user_cluster(g, u));
         *p++ = '\n';
         w->len = (size_t)(p - w->buf);
         if (w->len > OUT_CAP - LINE_MAX_BYTES && out_flush(w) < 0)
@@ -944,17 +982,27 @@ static int
 write_log(const struct gen *g, struct out *w)
 {
     const struct opts *o = g->o;
-    struct rng rng;
+    struct rng rng, urng;
     uint64_t ks = o->seed ^ 0xbb67ae8584caa73bULL;
+    uint32_t ahead[LOOKAHEAD];
     uint64_t aff = (uint64_t)(o->affinity * 0x1p53);
     uint64_t bounce = (uint64_t)(BOUNCE * 0x1p53);
-    /* E[1 / intensity] over a day is 1 / sqrt(1 - 0.5^2), hence the correction. */
-    double gap = (double)o->days * 86400.0 / (double)o->lines * 0.8660254037844386;
+    /* Lines fall where the intensity is high, so the mean factor 1 / intensity per line is
+     * 1 and the log spans about --days whatever the number of lines. */
+    double gap = (double)o->days * 86400.0 / (double)o->lines;
     double t = 0.0;
     char d = o->delim;
 
     for (int k = 0; k < 4; k++)
         rng.s[k] = splitmix64(&ks);
+    for (int k = 0; k < 4; k++)
+        urng.s[k] = splitmix64(&ks);
+    /* Visitors come from their own stream, drawn LOOKAHEAD lines early so that their cache
+     * slots can be prefetched: a slot read at random is the main cost of a line. */
+    for (int k = 0; k < LOOKAHEAD; k++) {
+        ahead[k] = draw_user(g, rng_next(&urng));
+        prefetch_user(g, ahead[k]);
+    }
 
     if (o->header) {
         static const char *const cols[] = { "visitor_id", "content_id", "duration_s",
@@ -970,8 +1018,18 @@ write_log(const struct gen *g, struct out *w)
     }
 
     for (uint64_t line = 0; line < o->lines; line++) {
-        uint32_t u = draw_user(g, rng_next(&rng));
-        uint32_t cu = g->ucluster[u], it;
+        uint32_t u = ahead[line % LOOKAHEAD];
+
+        ahead[line % LOOKAHEAD] = draw_user(g, rng_next(&urng));
+        prefetch_user(g, ahead[line % LOOKAHEAD]);
+        const char *uslot = u < g->ucache.n ? g->ucache.s + (size_t)u * UCACHE_SLOT : NULL;
+        uint32_t it;
+        uint16_t cu;
+
+        if (uslot)
+            memcpy(&cu, uslot + UCACHE_CL, sizeof cu);
+        else
+            cu = user_cluster(g, u);
         double dur;
 
         if ((rng_next(&rng) >> 11) < aff) {
@@ -994,18 +1052,17 @@ write_log(const struct gen *g, struct out *w)
         }
 
         char *p = w->buf + w->len;
-        if (u < g->ucache.n) {
-            const char *slot = g->ucache.s + (size_t)u * UCACHE_SLOT;
-            memcpy(p, slot + 1, UCACHE_SLOT - 1);
-            p += (unsigned char)slot[0];
+        if (uslot) {
+            memcpy(p, uslot, UCACHE_COPY);
+            p += (unsigned char)uslot[UCACHE_SLOT - 1];
         } else {
             p = put_user_id(p, g, u);
         }
         *p++ = d;
         if (it < g->icache.n) {
             const char *slot = g->icache.s + (size_t)it * ICACHE_SLOT;
-            memcpy(p, slot + 1, ICACHE_SLOT - 1);
-            p += (unsigned char)slot[0];
+            memcpy(p, slot, ICACHE_COPY);
+            p += (unsigned char)slot[ICACHE_SLOT - 1];
         } else {
             p = put_item_id(p, g, it);
         }

@@ -1,0 +1,168 @@
+#!/usr/bin/env bats
+# Contracts every program keeps (DESIGN.md, STYLE.md "Options" and "Tests"): --help, --version,
+# a bad option, the usage text equal to the man page SYNOPSIS (git t0450) and runnable EXAMPLES.
+# Each test loops over every build/als-* so that new programs are covered automatically.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+setup() {
+    als_setup
+}
+
+version_of_makefile() {
+    sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' "$ALS_TOP/Makefile" | head -n 1
+}
+
+# The usage lines of `PROG --help`: from 'usage:' to the first empty line or the first line
+# that starts with neither 'usage:' nor whitespace.
+usage_lines() {
+    awk 'NR == 1 && !/^usage:/ { exit }
+         /^$/ { exit }
+         !/^usage:/ && !/^[[:space:]]/ { exit }
+         { print }'
+}
+
+# Render man page FILE and print the body of section NAME (the lines below the header up to
+# the next section header), as plain text.
+man_section() {
+    mandoc -T utf8 "$1" | LC_ALL=C.UTF-8 col -bx |
+        awk -v s="$2" '/^[^[:space:]]/ { on = ($0 == s); next } on { print }'
+}
+
+# Words of a synopsis or usage text: hyphen look-alikes to '-', no 'usage:', whitespace
+# collapsed, no space around '|' (mdoc may write 'a | b' where usage writes 'a|b').
+normalise_synopsis() {
+    sed -e 's/\xe2\x80\x90/-/g; s/\xe2\x80\x91/-/g; s/\xe2\x88\x92/-/g' |
+        tr -s '[:space:]' ' ' |
+        sed -e 's/usage: //g; s/ *| */|/g; s/^ //; s/ $//'
+}
+
+# first_difference A B: where the word sequences A and B part.
+first_difference() {
+    local -a a b
+    read -r -a a <<<"$1"
+    read -r -a b <<<"$2"
+    local i n=$((${#a[@]} > ${#b[@]} ? ${#a[@]} : ${#b[@]}))
+    for ((i = 0; i < n; i++)); do
+        if [[ "${a[i]-}" != "${b[i]-}" ]]; then
+            echo "first difference at word $((i + 1)): usage '${a[i]-(end)}', SYNOPSIS '${b[i]-(end)}'"
+            return
+        fi
+    done
+}
+
+programs_or_fail() {
+    local progs
+    progs=$(als_programs)
+    [[ -n "$progs" ]] || _fail "no programs build/als-* found under '$ALS_TOP/build' (run make)"
+    echo "$progs"
+}
+
+@test "every program: --help prints 'usage: PROG' to stdout and exits 0" {
+    local p progs
+    progs=$(programs_or_fail)
+    for p in $progs; do
+        run -0 --separate-stderr "$p" --help
+        assert_match "$(first_line "$output")" "^usage: $p( |$)" || _fail "in: $p --help"
+        assert_empty "$stderr" "stderr of $p --help"
+        run -0 --separate-stderr "$p" -h
+        assert_match "$(first_line "$output")" "^usage: $p( |$)" || _fail "in: $p -h"
+    done
+}
+
+@test "every program: --version prints one line 'PROG VERSION (libals VERSION, zlib X, OpenBLAS X)'" {
+    local p progs v
+    v=$(version_of_makefile)
+    [[ -n "$v" ]] || _fail "no VERSION in Makefile"
+    progs=$(programs_or_fail)
+    for p in $progs; do
+        run -0 --separate-stderr "$p" --version
+        assert_eq 1 "${#lines[@]}" "number of lines of $p --version" || return 1
+        assert_match "$output" \
+            "^$p ${v//./\\.} \\(libals ${v//./\\.}, zlib [0-9][^,()]*, OpenBLAS [0-9][^,()]*\\)$" ||
+            return 1
+        assert_empty "$stderr" "stderr of $p --version"
+    done
+}
+
+@test "every program: a bogus option exits 2 with the usage on stderr and nothing on stdout" {
+    local p progs
+    progs=$(programs_or_fail)
+    for p in $progs; do
+        run -2 --separate-stderr "$p" --no-such-option-xyzzy
+        assert_empty "$output" "stdout of $p --no-such-option-xyzzy" || return 1
+        assert_contains "$stderr" "usage: $p" || return 1
+        run -2 --separate-stderr "$p" -Z
+        assert_empty "$output" "stdout of $p -Z" || return 1
+        assert_contains "$stderr" "usage: $p" || return 1
+    done
+}
+
+@test "every program: the usage of --help equals the SYNOPSIS of man/PROG.1" {
+    command -v mandoc >/dev/null || skip "mandoc is not installed"
+    local p progs man usage synopsis bad=""
+    progs=$(programs_or_fail)
+    for p in $progs; do
+        man="$ALS_TOP/man/$p.1"
+        if [[ ! -f "$man" ]]; then
+            bad+="$p: no man page man/$p.1 (every program needs one)"$'\n'
+            continue
+        fi
+        usage=$("$p" --help | usage_lines | normalise_synopsis)
+        synopsis=$(man_section "$man" SYNOPSIS | normalise_synopsis)
+        if [[ -z "$synopsis" ]]; then
+            bad+="$p: man/$p.1 has no SYNOPSIS section"$'\n'
+        elif [[ "$usage" != "$synopsis" ]]; then
+            bad+="$p: usage and man/$p.1 SYNOPSIS differ"$'\n'"  usage:    $usage"$'\n'
+            bad+="  SYNOPSIS: $synopsis"$'\n'"  $(first_difference "$usage" "$synopsis")"$'\n'
+        fi
+    done
+    [[ -z "$bad" ]] || _fail "$bad"
+}
+
+# The EXAMPLES of each man page are shell sessions: every line '$ command' (with '\'
+# continuations) runs, in order, in one scratch directory that holds a generated log
+# 'log.csv' (and 'log.csv.gz', gen-log --lines 2000 --seed 1, header
+# visitor_id,content_id,duration_s,timestamp). A command using a program that is not built
+# yet is skipped and named; any other failing command fails the test.
+@test "every program: the EXAMPLES of man/PROG.1 run" {
+    command -v mandoc >/dev/null || skip "mandoc is not installed"
+    command -v gen-log >/dev/null || skip "gen-log is not built"
+    local p progs man cmds ran=0 bad="" notes=""
+    progs=$(programs_or_fail)
+    for p in $progs; do
+        man="$ALS_TOP/man/$p.1"
+        [[ -f "$man" ]] || { notes+="$p: no man page (the SYNOPSIS test fails for it)"$'\n'; continue; }
+        cmds=$(man_section "$man" EXAMPLES |
+            awk '{ sub(/^[[:space:]]+/, "") }
+                 cont { line = line " " $0 }
+                 !cont && /^\$ / { line = substr($0, 3) }
+                 !cont && !/^\$ / { next }
+                 { if (line ~ /\\$/) { sub(/\\$/, "", line); cont = 1 } else { cont = 0; print line } }')
+        [[ -n "$cmds" ]] || { notes+="$p: man/$p.1 has no '\$ ' lines in EXAMPLES"$'\n'; continue; }
+        local dir="$BATS_TEST_TMPDIR/examples-$p"
+        mkdir -p "$dir"
+        gen-log --lines 2000 --seed 1 >"$dir/log.csv"
+        gzip -c "$dir/log.csv" >"$dir/log.csv.gz"
+        local cmd word missing
+        while IFS= read -r cmd; do
+            missing=""
+            for word in $(grep -o '\bals-[a-z]*\b\|\bgen-[a-z]*\b\|^[A-Za-z0-9_.-]*' <<<"$cmd"); do
+                command -v "$word" >/dev/null || missing+=" $word"
+            done
+            if [[ -n "$missing" ]]; then
+                notes+="$p: not run (missing:$missing): $cmd"$'\n'
+                continue
+            fi
+            run bash -c "cd '$dir' && set -o pipefail && $cmd" </dev/null
+            ran=$((ran + 1))
+            if ((status != 0)); then
+                bad+="$p: example failed (exit $status): \$ $cmd"$'\n'"$output"$'\n'
+            fi
+        done <<<"$cmds"
+    done
+    [[ -n "$notes" ]] && printf '# %s\n' "$notes" >&3
+    [[ -z "$bad" ]] || _fail "$bad"
+    ((ran > 0)) || skip "no man page EXAMPLES to run yet: ${notes//$'\n'/; }"
+}
