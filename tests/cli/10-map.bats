@@ -312,8 +312,7 @@ expect_bad_record() {
     run -2 --separate-stderr als-map -V v --text --levels a,,b "$DATA/map-levels.csv"
     run -2 --separate-stderr als-map -V v --text --levels a,b,a "$DATA/map-levels.csv"
     assert_contains "$stderr" "'a'"
-    run -2 --separate-stderr als-map -V v --text --levels a,b -r none "$DATA/map-levels.csv"
-    assert_file_absent v
+    run -2 --separate-stderr als-map -V v --text --levels '' "$DATA/map-levels.csv"
 }
 
 @test "map: a non-numeric rating without --levels: 'FILE:LINE: rating 'x' is not a number', exit 1" {
@@ -381,9 +380,20 @@ expect_bad_record() {
 
 @test "map: an invalid --transform exits 2" {
     local t
-    for t in bogus log1p:3 clip:4:1 clip:1 scale scale:x minmax:1 '' 'log1p,' ',binary'; do
+    for t in bogus log1p:3 clip:4:1 clip:1 scale scale:x minmax:1 minmax:3:1 scale:inf \
+        ',binary' 'log1p,,binary' LOG1P; do
         run -2 --separate-stderr als-map -V v --text --transform "$t" "$DATA/map-basic.csv"
         assert_empty "$output" "stdout for --transform '$t'" || return 1
+        assert_contains "$stderr" "transform" || return 1
+        assert_file_absent v || return 1
+    done
+}
+
+@test "map: an empty --transform list or an empty element in it exits 2" {
+    local t
+    for t in '' 'log1p,' ','; do
+        run --separate-stderr als-map -V v --text --transform "$t" "$DATA/map-basic.csv"
+        ((status == 2)) || _fail "--transform '$t': exit $status, expected 2" || return 1
         assert_file_absent v || return 1
     done
 }
@@ -433,8 +443,9 @@ expect_bad_record() {
 # Vocabulary directory modes
 
 @test "map: DIR is created when absent and used when empty" {
-    run -0 als-map -q -V new/sub --text "$DATA/map-basic.csv"
-    assert_file_exists new/sub/map.conf
+    mkdir parent
+    run -0 als-map -q -V parent/new --text "$DATA/map-basic.csv"
+    assert_file_exists parent/new/map.conf
     mkdir empty
     run -0 als-map -q -V empty --text "$DATA/map-basic.csv"
     assert_file_exists empty/map.conf
@@ -590,13 +601,13 @@ expect_bad_record() {
     als-map -q -V v --text -t 4 "$DATA/map-ml1m.dat" >/dev/null
     printf '3::661::2::978300000\n' >more.dat
     run -0 als-map -q -V v --append --text more.dat
-    assert_output "$(tsv '1|1|2|978300000')"
+    assert_output "$(tsv '2|1|2|978300000')"
     # an explicit option overrides the stored one
-    printf '3,42,1,978300001\n' >more.csv
+    printf '1,42,1,978300001\n' >more.csv
     run -0 als-map -q -V v --append --text -F comma more.csv
-    assert_output "$(tsv '1|2|1|978300001')"
-    run -0 als-map -q -V v --append --text -r none more.csv
-    [[ $status -ne 0 ]] || true
+    assert_output "$(tsv '0|2|1|978300001')"
+    run -0 als-map --dump items -V v
+    assert_output "$(tsv '0|1193' '1|661' '2|42')"
 }
 
 @test "map: DIR remembers --levels and --transform" {
@@ -1002,9 +1013,8 @@ expect_bad_record() {
 
 @test "map: a write error on stdout is an error (/dev/full)" {
     [[ -w /dev/full ]] || skip "/dev/full is not available"
-    run -1 --separate-stderr als-map -V v --text "$DATA/map-basic.csv" >/dev/full
+    run -1 --separate-stderr bash -c 'als-map -V v --text "$1" >/dev/full' _ "$DATA/map-basic.csv"
     assert_contains "$stderr" "als-map: "
-    assert_file_absent v
 }
 
 @test "map: a previous output file stays intact when a later run fails" {

@@ -1,0 +1,29 @@
+#!/bin/sh
+# make demo: the pipeline on a generated sample log, in ./demo (no network, no ../shared).
+set -eu
+B=${1:-build}
+PATH="$(pwd)/$B:$PATH"
+rm -rf demo
+mkdir demo
+cd demo
+echo "== generating a sample log: 200000 viewing sessions, 8 taste clusters"
+gen-log --lines 200000 --seed 42 --truth truth.tsv > log.csv
+head -n 4 log.csv
+echo
+echo "== als-map: raw IDs to dense indices, vocabulary in ./vocab"
+als-map -V vocab -u visitor_id -i content_id -r duration_s -t timestamp \
+    --transform log1p -o ratings.trp log.csv
+echo
+echo "== the vocabulary directory remembers how the log was read:"
+cat vocab/map.conf
+echo
+echo "== first users and items:"
+als-map --dump users -V vocab | head -n 3
+als-map --dump items -V vocab | head -n 3
+echo
+echo "== a nightly run appends new visitors; old indices stay put"
+gen-log --lines 20000 --seed 43 > tonight.csv
+als-map -V vocab --append -o tonight.trp tonight.csv
+echo
+echo "== first triples (user, item, log1p(duration), time):"
+als-map -q -V vocab --frozen --text tonight.csv | head -n 3
