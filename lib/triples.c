@@ -208,11 +208,11 @@ read_text(struct triples_reader *r, struct triple *t, struct diag *d)
     t->item = (uint32_t)i;
     t->value = (float)v;
     t->time = 0;
+    r->has_time = n == 4; /* per line in text: the caller checks they agree */
     if (n == 4) {
         if (timefmt_parse(f[3], fl[3], &t->time) < 0)
             return diag_set(d, ALS_EFORMAT, "%s:%llu: bad time '%.*s'", name, ln,
                             (int)(fl[3] > 40 ? 40 : fl[3]), f[3]);
-        r->has_time = 1;
     }
     r->total++;
     return 1;

@@ -5,17 +5,18 @@
  * Model.  Visitor u (0..U-1) is also its activity rank and content i (0..I-1) its popularity
  * rank: line weights follow about (u + 3.5)^-0.8 and 1 / (i + 2), so a few visitors and a
  * few items carry much of the log.  Visitors come from an inverse CDF in closed form, items
- * from alias tables; both are O(1) per line.  Every
- * visitor and item gets a cluster from a keyed permutation of its index taken modulo C, so
- * clusters are balanced and independent of rank.  With probability --affinity a line picks
- * the content from the visitor's own cluster (by popularity inside that cluster), otherwise
- * from the global popularity.  Watch time is a log-normal fraction of the item's length,
- * much larger inside the visitor's cluster, so durations carry the taste signal too.
+ * from alias tables; both are O(1) per line.  Every visitor and item gets a cluster from a
+ * keyed permutation of its index taken modulo C, so clusters are balanced and independent
+ * of rank.  With probability --affinity a line picks the content from the visitor's own
+ * cluster (by popularity inside that cluster), otherwise from the global popularity.  Watch
+ * time is a log-normal fraction of the item's length, much larger inside the visitor's
+ * cluster, so durations carry the taste signal too.
  *
- * Raw IDs are never stored: each one is computed from the index through a keyed Feistel
+ * Raw IDs need no table: each one is computed from the index through a keyed Feistel
  * permutation (cycle-walking onto an exact range), whose output fills a fixed-width part
- * of the ID.  Distinct indices therefore give distinct IDs by construction.  Memory is
- * O(users + items); nothing grows with --lines.
+ * of the ID, so distinct indices give distinct IDs by construction.  Only the IDs of the
+ * most frequent visitors and items are kept, formatted, in caches of bounded size.  Memory
+ * is O(items) plus those caches: nothing per visitor, nothing that grows with --lines.
  */
 
 #include <assert.h>
@@ -57,8 +58,9 @@
 #define B62_7 3521614606208ULL /* 62^7 */
 
 #define OUT_CAP (1u << 20)
-#define LINE_MAX_BYTES 160 /* worst line: 20 + 36 + 21 + 20 digits, 3 delimiters, newline,
-                            * and cached IDs are copied as whole slots */
+/* Room kept free in the buffer for one line: 20 + 36 + 21 + 20 characters, 3 delimiters and a
+ * newline, with slack because cached IDs are copied as whole slots. */
+#define LINE_MAX_BYTES 160
 
 enum user_style { USER_DIGITS, USER_ALNUM, USER_MIXED };
 enum item_style { ITEM_DIGITS, ITEM_ALNUM, ITEM_UUID };
@@ -111,25 +113,25 @@ struct alias {
 
 struct idcache {
     uint32_t n;
-    char *s; /* n slots: a length byte, then the ID */
+    char *s; /* n slots of the layout above */
 };
 
 struct gen {
     const struct opts *o;
     uint32_t nusers, nitems, nclusters;
     struct alias items;
-    double ulo, uhi;     /* visitor activity: inverse CDF bounds, see gen_init */
-    uint32_t *cl_off;    /* nclusters + 1 offsets into cl_items */
-    uint32_t *cl_items;  /* items grouped by cluster, by rank inside each group */
-    uint32_t *cl_prob;   /* per-cluster alias tables over local positions, concatenated */
+    double ulo, uhi;    /* visitor activity: inverse CDF bounds, see gen_init */
+    uint32_t *cl_off;   /* nclusters + 1 offsets into cl_items */
+    uint32_t *cl_items; /* items grouped by cluster, by rank inside each group */
+    uint32_t *cl_prob;  /* per-cluster alias tables over local positions, concatenated */
     uint32_t *cl_alias;
     uint16_t *icluster;
-    struct perm p_ucl;   /* visitor cluster = p_ucl(u) mod C */
-    float *ilen;         /* content length in seconds */
+    struct perm p_ucl; /* visitor cluster = p_ucl(u) mod C */
+    float *ilen;       /* content length in seconds */
     struct perm p_udig, p_ualn, p_idig, p_ialn, p_iuuid;
     uint64_t k_user, k_item; /* keys for the cosmetic, non-identifying parts of IDs */
     unsigned ialn_len;
-    float inv_rate[1440]; /* 1 / diurnal intensity for each minute of the day */
+    double inv_rate[1440]; /* 1 / diurnal intensity for each minute of the day */
     /* The IDs of the most active visitors and most popular items, formatted once: they
      * make most lines, and formatting an ID costs more than the rest of a line. */
     struct idcache ucache, icache;
@@ -156,10 +158,11 @@ static const char hex[] = "0123456789abcdef";
 static void
 usage(FILE *f)
 {
-    fputs("usage: gen-log [-h] [-n lines] [-u users] [-i items] [-c clusters] [-a affinity]\n"
-          "               [-d delimiter] [-o file] [--seed n] [--truth file] [--no-header]\n"
-          "               [--user-ids digits|alnum|mixed] [--item-ids digits|alnum|uuid]\n"
-          "               [--durations decimal|int] [--days n] [--start epoch]\n",
+    fputs("usage: gen-log [-h] [-n lines] [-u users] [-i items] [-c clusters]\n"
+          "               [-a affinity] [-d delimiter] [-o file] [--seed n]\n"
+          "               [--truth file] [--no-header] [--user-ids digits|alnum|mixed]\n"
+          "               [--item-ids digits|alnum|uuid] [--durations decimal|int]\n"
+          "               [--days n] [--start epoch]\n",
           f);
 }
 
@@ -167,42 +170,46 @@ static void
 help(void)
 {
     usage(stdout);
-    printf("\nWrite a deterministic, realistic viewing log with planted taste clusters.\n"
-           "Columns: visitor_id, content_id, duration_s, timestamp (one session per line).\n"
+    printf("\nWrite a deterministic, realistic viewing log with planted taste clusters:\n"
+           "one session per line, columns visitor_id, content_id, duration_s, timestamp.\n"
            "\n"
-           "  -n, --lines N        lines to write, 1..%llu (default %d)\n"
-           "  -u, --users N        visitor population (default max(%d, lines/%d),"
-           " at most %d)\n"
-           "  -i, --items N        content catalogue size (default max(%d, lines/%d),"
-           " at most %d)\n"
-           "  -c, --clusters N     taste clusters, 1..min(items, %d) (default %d)\n"
-           "  -a, --affinity P     chance a line stays in the visitor's cluster (default %.1f)\n"
-           "      --seed N         random seed; same arguments give the same bytes (default 1)\n"
-           "  -d, --delimiter D    tab, comma, semicolon, pipe or one character"
-           " (default comma)\n"
-           "      --no-header      omit the header line\n"
-           "      --user-ids S     digits (20 digits, many above 2^64), alnum (8-16 chars)\n"
-           "                       or mixed (default mixed)\n"
-           "      --item-ids S     digits (20 digits), alnum (c-xxxxxx) or uuid"
-           " (default alnum)\n"
-           "      --durations F    decimal (one decimal place) or int (default decimal)\n"
-           "      --days N         approximate span of the log in days, 1..3650"
-           " (default %d)\n"
-           "      --start EPOCH    first timestamp, unix seconds (default %d,"
-           " 2026-01-01T00:00:00Z)\n"
-           "  -o, --output FILE    write the log to FILE, atomically (default stdout)\n"
-           "      --truth FILE     also write 'user|item TAB id TAB cluster' for every\n"
-           "                       visitor and content item\n"
-           "  -h, --help           show this help and exit\n"
+           "  -n, --lines N      lines to write, 1..%llu (default %d)\n"
+           "  -u, --users N      visitors (default max(%d, lines/%d), at most %d)\n"
+           "  -i, --items N      items (default max(%d, lines/%d), at most %d)\n"
+           "  -c, --clusters N   taste clusters, 1..min(items, %d) (default %d)\n"
+           "  -a, --affinity P   chance a line stays in the visitor's cluster"
+           " (default %.1f)\n"
+           "      --seed N       random seed (default 1); same arguments, same bytes\n"
+           "  -d, --delimiter D  tab, comma, semicolon, pipe or one character\n"
+           "                     (default comma)\n"
+           "      --no-header    omit the header line\n"
+           "      --user-ids S   digits (20 digits, many above 2^64), alnum (8-16\n"
+           "                     characters) or mixed (default mixed)\n"
+           "      --item-ids S   digits (20 digits), alnum (c-xxxxxx) or uuid\n"
+           "                     (default alnum)\n"
+           "      --durations F  decimal (one decimal place) or int (default decimal)\n"
+           "      --days N       approximate span of the log, 1..3650 days (default %d)\n"
+           "      --start EPOCH  first timestamp in unix seconds\n"
+           "                     (default %d, 2026-01-01T00:00:00Z)\n"
+           "  -o, --output FILE  write the log to FILE atomically (default stdout)\n"
+           "      --truth FILE   also write 'user|item TAB id TAB cluster' lines for\n"
+           "                     every visitor and content item\n"
+           "  -h, --help         show this help and exit\n"
            "\nExit status: 0 success, 1 write or system error, 2 usage error.\n",
            (unsigned long long)MAX_LINES, DEF_LINES, MIN_USERS, LINES_PER_USER, MAX_DEF_USERS,
            MIN_ITEMS, LINES_PER_ITEM, MAX_DEF_ITEMS, MAX_CLUSTERS, DEF_CLUSTERS, DEF_AFFINITY,
            DEF_DAYS, DEF_START);
 }
 
-static void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
 
-static void
+static _Noreturn void die_usage(const char *fmt, ...) PRINTF_LIKE(1, 2);
+
+static _Noreturn void
 die_usage(const char *fmt, ...)
 {
     va_list ap;
@@ -219,22 +226,18 @@ die_usage(const char *fmt, ...)
 static uint64_t
 parse_u64(const char *name, const char *s, uint64_t lo, uint64_t hi)
 {
-    char *end;
-    unsigned long long v;
+    char *end = NULL;
+    unsigned long long v = 0;
 
     /* strtoull accepts leading blanks and a minus sign; a count never has either. */
-    if (s[0] < '0' || s[0] > '9')
-        goto bad;
-    errno = 0;
-    v = strtoull(s, &end, 10);
-    if (errno || *end || v < lo || v > hi)
-        goto bad;
+    if (s[0] >= '0' && s[0] <= '9') {
+        errno = 0;
+        v = strtoull(s, &end, 10);
+    }
+    if (!end || errno || *end || v < lo || v > hi)
+        die_usage("invalid %s '%s' (expected an integer from %llu to %llu)", name, s,
+                  (unsigned long long)lo, (unsigned long long)hi);
     return v;
-bad:
-    fprintf(stderr, PROG ": invalid %s '%s' (expected an integer from %llu to %llu)\n", name, s,
-            (unsigned long long)lo, (unsigned long long)hi);
-    usage(stderr);
-    exit(2);
 }
 
 static double
@@ -256,7 +259,7 @@ parse_delim(const char *s)
     static const struct {
         const char *name;
         char c;
-    } names[] = { { "tab", '\t' }, { "comma", ',' }, { "semicolon", ';' }, { "pipe", '|' } };
+    } names[] = {{"tab", '\t'}, {"comma", ','}, {"semicolon", ';'}, {"pipe", '|'}};
 
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (strcmp(s, names[k].name) == 0)
@@ -266,7 +269,8 @@ parse_delim(const char *s)
         !((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z')))
         return s[0];
     die_usage("invalid --delimiter '%s' (expected tab, comma, semicolon, pipe or one "
-              "character that cannot occur in a field)", s);
+              "character that cannot occur in a field)",
+              s);
 }
 
 static int
@@ -282,33 +286,39 @@ static void
 parse_args(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        { "lines", required_argument, NULL, 'n' },
-        { "users", required_argument, NULL, 'u' },
-        { "items", required_argument, NULL, 'i' },
-        { "clusters", required_argument, NULL, 'c' },
-        { "affinity", required_argument, NULL, 'a' },
-        { "delimiter", required_argument, NULL, 'd' },
-        { "output", required_argument, NULL, 'o' },
-        { "help", no_argument, NULL, 'h' },
-        { "seed", required_argument, NULL, OPT_SEED },
-        { "truth", required_argument, NULL, OPT_TRUTH },
-        { "no-header", no_argument, NULL, OPT_NO_HEADER },
-        { "user-ids", required_argument, NULL, OPT_USER_IDS },
-        { "item-ids", required_argument, NULL, OPT_ITEM_IDS },
-        { "durations", required_argument, NULL, OPT_DURATIONS },
-        { "days", required_argument, NULL, OPT_DAYS },
-        { "start", required_argument, NULL, OPT_START },
-        { NULL, 0, NULL, 0 },
+        {"lines", required_argument, NULL, 'n'},
+        {"users", required_argument, NULL, 'u'},
+        {"items", required_argument, NULL, 'i'},
+        {"clusters", required_argument, NULL, 'c'},
+        {"affinity", required_argument, NULL, 'a'},
+        {"delimiter", required_argument, NULL, 'd'},
+        {"output", required_argument, NULL, 'o'},
+        {"help", no_argument, NULL, 'h'},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"truth", required_argument, NULL, OPT_TRUTH},
+        {"no-header", no_argument, NULL, OPT_NO_HEADER},
+        {"user-ids", required_argument, NULL, OPT_USER_IDS},
+        {"item-ids", required_argument, NULL, OPT_ITEM_IDS},
+        {"durations", required_argument, NULL, OPT_DURATIONS},
+        {"days", required_argument, NULL, OPT_DAYS},
+        {"start", required_argument, NULL, OPT_START},
+        {NULL, 0, NULL, 0},
     };
-    static const char *const user_words[] = { "digits", "alnum", "mixed" };
-    static const char *const item_words[] = { "digits", "alnum", "uuid" };
-    static const char *const dur_words[] = { "decimal", "int" };
+    static const char *const user_words[] = {"digits", "alnum", "mixed"};
+    static const char *const item_words[] = {"digits", "alnum", "uuid"};
+    static const char *const dur_words[] = {"decimal", "int"};
     int c;
 
-    *o = (struct opts){ .lines = DEF_LINES, .clusters = DEF_CLUSTERS, .seed = 1,
-                        .days = DEF_DAYS, .start = DEF_START, .affinity = DEF_AFFINITY,
-                        .delim = ',', .header = 1, .user_style = USER_MIXED,
-                        .item_style = ITEM_ALNUM };
+    *o = (struct opts){.lines = DEF_LINES,
+                       .clusters = DEF_CLUSTERS,
+                       .seed = 1,
+                       .days = DEF_DAYS,
+                       .start = DEF_START,
+                       .affinity = DEF_AFFINITY,
+                       .delim = ',',
+                       .header = 1,
+                       .user_style = USER_MIXED,
+                       .item_style = ITEM_ALNUM};
     opterr = 0; /* our own messages carry the program name, not argv[0] */
     while ((c = getopt_long(argc, argv, ":n:u:i:c:a:d:o:h", longopts, NULL)) != -1) {
         switch (c) {
@@ -387,6 +397,24 @@ parse_args(int argc, char **argv, struct opts *o)
         die_usage("--clusters %llu exceeds the number of items (%llu)",
                   (unsigned long long)o->clusters, (unsigned long long)o->items);
     }
+}
+
+static void *
+xmalloc(size_t n, size_t size)
+{
+    void *p;
+
+    if (size && n > SIZE_MAX / size) {
+        errno = ENOMEM;
+        p = NULL;
+    } else {
+        p = malloc(n * size > 0 ? n * size : 1);
+    }
+    if (!p) {
+        fprintf(stderr, PROG ": out of memory: %s\n", strerror(errno));
+        exit(1);
+    }
+    return p;
 }
 
 /* ---- randomness ---------------------------------------------------------------------- */
@@ -481,24 +509,6 @@ perm_apply(const struct perm *p, uint64_t x)
 }
 
 /* ---- alias tables (Vose) ------------------------------------------------------------- */
-
-static void *
-xmalloc(size_t n, size_t size)
-{
-    void *p;
-
-    if (size && n > SIZE_MAX / size) {
-        errno = ENOMEM;
-        p = NULL;
-    } else {
-        p = malloc(n * size > 0 ? n * size : 1);
-    }
-    if (!p) {
-        fprintf(stderr, PROG ": out of memory: %s\n", strerror(errno));
-        exit(1);
-    }
-    return p;
-}
 
 /* Fills prob/alias (n entries each) for weights w; work needs 2n uint32 and w is clobbered. */
 static void
@@ -847,8 +857,8 @@ gen_init(struct gen *g, const struct opts *o)
     g->k_user = splitmix64(&ks);
     g->k_item = splitmix64(&ks);
 
-    w = xmalloc(U > I ? U : I, sizeof *w);
-    work = xmalloc(U > I ? U : I, 2 * sizeof *work);
+    w = xmalloc(I, sizeof *w);
+    work = xmalloc(I, 2 * sizeof *work);
 
     /* Activity needs no table: the continuous law x^-0.8 on [1 + off, U + 1 + off) has
      * the CDF inverse x = y^5 with y uniform on [lo^0.2, hi^0.2), and floor(x) - 1 - off is
@@ -920,7 +930,7 @@ gen_init(struct gen *g, const struct opts *o)
     for (int m = 0; m < 1440; m++) {
         double ph = 6.283185307179586 * ((double)m + 0.5) / 1440.0;
         double rate = 1.0 + 0.5 * sin(ph - 7.0 * 3.141592653589793 / 6.0);
-        g->inv_rate[m] = (float)(1.0 / rate);
+        g->inv_rate[m] = 1.0 / rate;
     }
 
     free(w);
@@ -972,8 +982,8 @@ write_truth(const struct gen *g, struct out *w)
 
 /* Watch fraction of an item's length: log-normal, median 0.55 inside the visitor's cluster
  * and 0.12 outside, capped at 1 (watched to the end). */
-#define MU_IN (-0.5978370007556204)  /* log(0.55) */
-#define MU_OUT (-2.120263536200091)  /* log(0.12) */
+#define MU_IN (-0.5978370007556204) /* log(0.55) */
+#define MU_OUT (-2.120263536200091) /* log(0.12) */
 #define SD_IN 0.6
 #define SD_OUT 0.9
 #define BOUNCE 0.04 /* sessions abandoned within seconds, whatever the taste */
@@ -1005,8 +1015,7 @@ write_log(const struct gen *g, struct out *w)
     }
 
     if (o->header) {
-        static const char *const cols[] = { "visitor_id", "content_id", "duration_s",
-                                            "timestamp" };
+        static const char *const cols[] = {"visitor_id", "content_id", "duration_s", "timestamp"};
         char *p = w->buf;
         for (int k = 0; k < 4; k++) {
             size_t n = strlen(cols[k]);
@@ -1018,19 +1027,18 @@ write_log(const struct gen *g, struct out *w)
     }
 
     for (uint64_t line = 0; line < o->lines; line++) {
-        uint32_t u = ahead[line % LOOKAHEAD];
+        uint32_t u = ahead[line % LOOKAHEAD], it;
+        const char *uslot = u < g->ucache.n ? g->ucache.s + (size_t)u * UCACHE_SLOT : NULL;
+        uint16_t cu;
+        double dur;
+        char *p;
 
         ahead[line % LOOKAHEAD] = draw_user(g, rng_next(&urng));
         prefetch_user(g, ahead[line % LOOKAHEAD]);
-        const char *uslot = u < g->ucache.n ? g->ucache.s + (size_t)u * UCACHE_SLOT : NULL;
-        uint32_t it;
-        uint16_t cu;
-
         if (uslot)
             memcpy(&cu, uslot + UCACHE_CL, sizeof cu);
         else
             cu = user_cluster(g, u);
-        double dur;
 
         if ((rng_next(&rng) >> 11) < aff) {
             uint32_t off = g->cl_off[cu], n = g->cl_off[cu + 1] - off;
@@ -1051,7 +1059,7 @@ write_log(const struct gen *g, struct out *w)
                 dur = 1.0;
         }
 
-        char *p = w->buf + w->len;
+        p = w->buf + w->len;
         if (uslot) {
             memcpy(p, uslot, UCACHE_COPY);
             p += (unsigned char)uslot[UCACHE_SLOT - 1];
@@ -1082,7 +1090,7 @@ write_log(const struct gen *g, struct out *w)
 
         /* The first line is at --start; then exponential gaps, shorter at busy hours. */
         uint32_t minute = (uint32_t)((uint64_t)t / 60 % 1440);
-        t += -log(unit_open(rng_next(&rng))) * gap * (double)g->inv_rate[minute];
+        t += -log(unit_open(rng_next(&rng))) * gap * g->inv_rate[minute];
         if (w->len > OUT_CAP - LINE_MAX_BYTES && out_flush(w) < 0)
             return -1;
     }
@@ -1094,7 +1102,7 @@ main(int argc, char **argv)
 {
     struct opts o;
     struct gen g;
-    struct out log = { .fd = -1 }, truth = { .fd = -1 };
+    struct out log = {.fd = -1}, truth = {.fd = -1};
     int rc = 1;
 
     parse_args(argc, argv, &o);

@@ -63,7 +63,7 @@ count_bad() {
     gen-log --lines 20000 --seed 7 > b.csv
     gen-log --lines 20000 --seed 8 > c.csv
     cmp a.csv b.csv
-    ! cmp -s a.csv c.csv
+    run -1 cmp -s a.csv c.csv
     gen-log --lines 20000 --seed 7 -o d.csv
     cmp a.csv d.csv
     gen-log --lines 20000 --seed 7 --truth t1.tsv > /dev/null
@@ -130,16 +130,31 @@ count_bad() {
     [ -z "$output" ]
 }
 
+@test "--truth agrees with the log beyond the ID caches (65536 visitors, 262144 items)" {
+    gen_with_truth --lines 30000 --users 200000 --items 300000 --clusters 4 --item-ids uuid
+    run -0 awk -F'\t' 'FNR == NR { c[$1 "\t" $2] = $3; next }
+                       FNR > 1 { n++; u = "user\t" $1; i = "item\t" $2
+                                 if (!(u in c) || !(i in c)) bad++
+                                 if (c[u] == c[i]) s++ }
+                       END { printf "%d %d\n", bad, 1000 * s / n }' truth.tsv log.tsv
+    echo "missing, same-cluster per mille: $output"
+    [ "${output% *}" -eq 0 ]
+    [ "${output#* }" -ge 810 ]   # expected 850
+    [ "${output#* }" -le 890 ]
+}
+
 @test "timestamps start at 2026-01-01, never decrease and span about --days" {
     gen-log --lines 50000 --no-header > log.csv
     [ "$(head -1 log.csv | cut -d, -f4)" = 1767225600 ]
     run -0 awk -F, 'NR > 1 && $4 < prev { print NR; exit } { prev = $4 }' log.csv
     [ -z "$output" ]
     days=$(tail -1 log.csv | awk -F, '{ printf "%d", ($4 - 1767225600) / 86400 }')
-    [ "$days" -ge 50 ] && [ "$days" -le 70 ]
+    [ "$days" -ge 50 ]
+    [ "$days" -le 70 ]
     days=$(gen-log --lines 5000 --days 10 | tail -1 |
            awk -F, '{ printf "%d", ($4 - 1767225600) / 86400 }')
-    [ "$days" -ge 7 ] && [ "$days" -le 13 ]
+    [ "$days" -ge 7 ]
+    [ "$days" -le 13 ]
     [ "$(gen-log --lines 1 --no-header --start 1000 | cut -d, -f4)" = 1000 ]
 }
 
@@ -169,7 +184,8 @@ count_bad() {
                        FNR > 1 { n++; if (c["user\t" $1] == c["item\t" $2]) s++ }
                        END { printf "%d\n", 1000 * s / n }' truth.tsv log.tsv
     echo "same-cluster per mille: $output"
-    [ "$output" -ge 785 ] && [ "$output" -le 865 ]
+    [ "$output" -ge 785 ]
+    [ "$output" -le 865 ]
     # The durations carry the taste: sessions inside the cluster run clearly longer.
     run -0 awk -F'\t' 'FNR == NR { c[$1 "\t" $2] = $3; next }
                        FNR > 1 { if (c["user\t" $1] == c["item\t" $2]) { si += $3; ni++ }

@@ -246,6 +246,10 @@ expect_bad_record() {
     run -0 als-map -q -V v2 --text bom2.csv
     run -0 als-map --dump users -V v2
     assert_output "$(tsv '0|u1')"
+    # every file of a run may start with one
+    printf '\xef\xbb\xbfuser,item,r\nu2,i1,3\n' >bom3.csv
+    run -0 als-map -q -V v3 --text -u user -i item -r r bom.csv bom3.csv
+    assert_output "$(tsv '0|0|2' '1|0|3')"
 }
 
 # ---------------------------------------------------------------------------------------
@@ -273,6 +277,15 @@ expect_bad_record() {
     assert_output "$(tsv '0|3f2504e0-4f89-11d3-9a0c-0305e82c3301' '1|3F2504E0-4F89-11D3-9A0C-0305E82C3301' '2|x y ')"
 }
 
+@test "map: IDs that are not UTF-8 (latin-1 bytes) are kept byte for byte" {
+    printf 'Mis\xe9rables,i,1\nMis\xc3\xa9rables,i,1\n' >l1.csv
+    run -0 als-map -q -V v --text l1.csv
+    assert_output "$(tsv '0|0|1' '1|0|1')"
+    als-map --dump users -V v >got
+    printf '0\tMis\xe9rables\n1\tMis\xc3\xa9rables\n' >want
+    cmp got want
+}
+
 @test "map: --dump escapes tab, backslash and newline in IDs" {
     printf '"a\tb",i1,1\nc\\d,i2,1\n"e\nf",i3,1\n' >esc.csv
     run -0 als-map -q -V v --text -F comma esc.csv
@@ -286,10 +299,10 @@ expect_bad_record() {
 
 @test "map: ratings: ints, floats, exponents, negative, signs and spaces" {
     printf '%s\n' u,a,3 u,b,2.5 u,c,1e2 u,d,2.5E-1 u,e,-1 u,f,-0.5 u,g,+4 u,h,0 u,i,.5 \
-        u,j,1e-3 >r.csv
+        u,j,1e-3 'u,k, 7 ' u,l,1E+2 u,m,4. >r.csv
     run -0 als-map -q -V v --text r.csv
     assert_output "$(tsv '0|0|3' '0|1|2.5' '0|2|100' '0|3|0.25' '0|4|-1' '0|5|-0.5' '0|6|4' \
-        '0|7|0' '0|8|0.5' '0|9|0.001')"
+        '0|7|0' '0|8|0.5' '0|9|0.001' '0|10|7' '0|11|100' '0|12|4')"
 }
 
 @test "map: --levels maps labels to 1..n in order" {
@@ -420,11 +433,12 @@ expect_bad_record() {
         u,a,1,2026-01-01T00:00:02.750Z \
         u,a,1,0 \
         u,a,1,1970-01-01T00:00:00Z \
-        u,a,1,978300760 >t.csv
+        u,a,1,978300760 \
+        u,a,1,1767225600.9 >t.csv
     run -0 als-map -q -V v --text -t 4 t.csv
     assert_output "$(tsv '0|0|1|1767225600' '0|0|1|1767225600' '0|0|1|1767225600' \
         '0|0|1|1767225600' '0|0|1|1767225600' '0|0|1|1767225600' '0|0|1|1767225601' \
-        '0|0|1|1767225602' '0|0|1|0' '0|0|1|0' '0|0|1|978300760')"
+        '0|0|1|1767225602' '0|0|1|0' '0|0|1|0' '0|0|1|978300760' '0|0|1|1767225600')"
     run -0 grep -x 'time-column "4"' v/map.conf
 }
 
@@ -945,6 +959,32 @@ expect_bad_record() {
     cmp out.trp dash.trp
 }
 
+@test "map: the binary records carry the same values as --text (TRP1 layout)" {
+    als-map -q -V v -o out.trp "$DATA/map-basic.csv"
+    # 64-byte header, a block 'TBLK' of 4 records (u32 user, u32 item, f32 value; LE),
+    # then 'TEND' with the record, user and item counts
+    assert_eq 168 "$(stat -c %s out.trp)" "file size"
+    assert_eq "TBLK" "$(dd if=out.trp bs=1 skip=64 count=4 status=none)"
+    assert_eq "04 00 00 00" "$(od -An -tx1 -j68 -N4 out.trp | xargs)" "block count"
+    assert_eq "00 00 00 00 00 00 00 00 00 00 a0 40 01 00 00 00 01 00 00 00 00 00 40 40 00 00 00 00 02 00 00 00 00 00 80 40 02 00 00 00 00 00 00 00 00 00 80 3f" \
+        "$(od -An -tx1 -v -j80 -N48 out.trp | xargs)" "records"
+    assert_eq "TEND" "$(dd if=out.trp bs=1 skip=128 count=4 status=none)"
+    assert_eq "04 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00" \
+        "$(od -An -tx1 -v -j144 -N24 out.trp | xargs)" "end counts"
+}
+
+@test "map: common options -j, --seed, --progress, -v are accepted and change nothing" {
+    als-map -q -V v1 -o a.trp "$DATA/map-basic.csv"
+    run -0 --separate-stderr als-map -V v2 -o b.trp -j 2 --seed 7 --progress -v \
+        "$DATA/map-basic.csv"
+    cmp a.trp b.trp
+    run -0 --separate-stderr als-map -V v3 -o c.trp --threads 1 "$DATA/map-basic.csv"
+    cmp a.trp c.trp
+    run -2 --separate-stderr als-map -V v4 -o d.trp -j 0 "$DATA/map-basic.csv"
+    run -2 --separate-stderr als-map -V v4 -o d.trp --seed x "$DATA/map-basic.csv"
+    assert_file_absent v4
+}
+
 @test "map: the same input gives the same bytes" {
     als-map -q -V v1 -o a.trp "$DATA/map-basic.csv"
     als-map -q -V v2 -o b.trp "$DATA/map-basic.csv"
@@ -1098,30 +1138,49 @@ expect_bad_record() {
 
 @test "map: runs killed at various moments leave DIR old or complete, never damaged" {
     awk 'BEGIN { for (i = 0; i < 600000; i++) printf "user%d,item%d,%d\n", i % 200000, i % 5000, i % 5 + 1 }' >big.csv
+    local mode
+    for mode in --append --force; do
+        kill_at_various_moments "$mode" || return 1
+    done
+}
+
+# kill_at_various_moments MODE: als-map MODE on big.csv into a vocabulary built from
+# map-basic.csv, killed at fractions of the time a whole run takes (so that some kills land
+# while the vocabulary and the output are being committed)
+kill_at_various_moments() {
+    local mode=$1 new old f delay pid st t0 t1
+    rm -rf ref v v0 out
     als-map -q -V ref --text "$DATA/map-basic.csv" >/dev/null
-    als-map -q -V ref --append -o ref.trp big.csv
-    local new old delay pid st
-    new=$(als-map --dump users -V ref)
-    als-map -q -V v --text "$DATA/map-basic.csv" >/dev/null
-    old=$(als-map --dump users -V v)
+    t0=$(date +%s%N)
+    als-map -q -V ref "$mode" -o ref.trp big.csv
+    t1=$(date +%s%N)
+    new=$(als-map --dump users -V ref | sha256sum)
+    als-map -q -V v0 --text "$DATA/map-basic.csv" >/dev/null
+    old=$(als-map --dump users -V v0 | sha256sum)
     mkdir out
-    for delay in 0.05 0.1 0.15 0.2 0.3 0.5; do
-        als-map -q -V v --append -o out/out.trp big.csv 2>/dev/null &
+    for f in 0.2 0.5 0.7 0.8 0.85 0.9 0.95 1.0 1.05 1.1 1.2; do
+        delay=$(awk -v f="$f" -v t=$((t1 - t0)) 'BEGIN { printf "%.3f", f * t / 1e9 }')
+        rm -rf v
+        cp -a v0 v
+        als-map -q -V v "$mode" -o out/out.trp big.csv 2>/dev/null &
         pid=$!
         sleep "$delay"
         kill -TERM "$pid" 2>/dev/null || true
         st=0
         wait "$pid" || st=$?
-        run -0 als-map --dump users -V v
+        output=$(als-map --dump users -V v | sha256sum) ||
+            _fail "DIR does not load after $mode killed at ${delay}s (exit $st)" || return 1
         if [[ "$output" != "$old" ]]; then
-            assert_eq "$new" "$output" "users after a kill at ${delay}s (exit $st)" || return 1
-            als-map -q -V v --force -o /dev/null "$DATA/map-basic.csv"
+            assert_eq "$new" "$output" "users after $mode killed at ${delay}s (exit $st)" ||
+                return 1
         fi
         no_temp_files out || return 1
         no_temp_files v || return 1
-        if ((st != 0)) && [[ -e out/out.trp ]]; then
+        if [[ -e out/out.trp ]]; then
             cmp out/out.trp ref.trp || return 1
         fi
         rm -f out/out.trp
     done
+    # the next run works
+    run -0 als-map -q -V v --append -o /dev/null "$DATA/map-basic.csv"
 }
