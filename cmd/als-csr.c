@@ -298,7 +298,16 @@ main(int argc, char **argv)
     zio_install_signal_cleanup();
 
     struct diag d = { 0 };
-    uint64_t rows = 0, cols = 0;
+    const char *in = optind < argc ? argv[optind] : "-";
+    struct csr_coo coo = { 0 };
+    uint64_t trows = 0, tcols = 0;
+    if (read_triples(in, &coo, &trows, &tcols, &d) < 0) {
+        csr_coo_release(&coo);
+        cli_die_diag(&cli, &d);
+    }
+    uint64_t rows = trows, cols = tcols;
+    /* Read only now: in 'als-map -V DIR | als-csr -V DIR' the vocabulary is committed
+     * just before the end of the triples stream. */
     if (vocab) {
         struct vocabdir vd;
         vocabdir_init(&vd);
@@ -307,17 +316,6 @@ main(int argc, char **argv)
         rows = vd.users.n;
         cols = vd.items.n;
         vocabdir_release(&vd);
-    }
-    const char *in = optind < argc ? argv[optind] : "-";
-    struct csr_coo coo = { 0 };
-    uint64_t trows = 0, tcols = 0;
-    if (read_triples(in, &coo, &trows, &tcols, &d) < 0) {
-        csr_coo_release(&coo);
-        cli_die_diag(&cli, &d);
-    }
-    if (!vocab) {
-        rows = trows;
-        cols = tcols;
     }
     uint64_t records = coo.n;
     int has_time = coo.time != NULL;

@@ -59,19 +59,23 @@ echo "# als-map bench: $LINES lines, $bytes bytes plain, $gzbytes bytes gzip -1;
     run map-plain-1thread "rm -rf v && als-map -q -H -j 1 -V v -o out.trp $log"
     run gzip-dc "gzip -dc $log.gz > /dev/null"
     run map-gzip "rm -rf v && als-map -q -H -V v -o out.trp $log.gz"
+    run csr "als-csr -q -V v -o out.csr out.trp"
+    run map-csr-pipe "rm -rf v && als-map -q -H -V v $log | als-csr -q -V v -o out.csr"
 } > results.txt
 awk -v lines="$LINES" -v bytes="$bytes" '
     { t[$1] = $2; rss[$1] = $3 }
     END {
         printf "%-18s %9s %12s %9s %10s\n", "step", "seconds", "Mlines/s", "MB/s", "peak MB"
-        n = split("cat cat-pipe wc-l map-plain map-plain-1thread gzip-dc map-gzip", k, " ")
+        n = split("cat cat-pipe wc-l map-plain map-plain-1thread gzip-dc map-gzip csr map-csr-pipe", k, " ")
         for (i = 1; i <= n; i++) {
             s = t[k[i]]; if (s <= 0) s = 0.001
             printf "%-18s %9.2f %12.2f %9.0f %10.1f\n", k[i], s, lines / s / 1e6,
                    bytes / s / 1e6, rss[k[i]] / 1024
         }
-        printf "\nratios: map-plain / cat-pipe = %.2f, map-gzip / gzip-dc = %.2f\n",
-               t["map-plain"] / t["cat-pipe"], t["map-gzip"] / t["gzip-dc"]
+        printf "\nratios: map-plain / cat-pipe = %.2f, map-gzip / gzip-dc = %.2f, " \
+               "map|csr / wc-l = %.2f\n", t["map-plain"] / t["cat-pipe"],
+               t["map-gzip"] / t["gzip-dc"], t["map-csr-pipe"] / t["wc-l"]
+        printf "(peak MB of map-csr-pipe is the larger of the two processes)\n"
     }' results.txt
 
 # Memory follows distinct IDs, not lines: the same population, a quarter of the lines.
@@ -86,4 +90,5 @@ rm -rf v
 users_f=$(als-map --dump users -V v | wc -l)
 echo "memory: $q lines ($users_q users) peak $(($(cat rss.txt) / 1024)) MB;" \
      "$LINES lines ($users_f users) peak $(($(cat rss-full.txt) / 1024)) MB"
-rm -f quarter.csv out.trp one.txt times.txt
+als-csr --info out.csr | head -n 6
+rm -f quarter.csv out.trp out.csr one.txt times.txt

@@ -27,3 +27,7 @@ als-map -V vocab --append -o tonight.trp tonight.csv
 echo
 echo "== first triples (user, item, log1p(duration), time):"
 als-map -q -V vocab --frozen --text tonight.csv | head -n 3
+echo
+echo "== als-csr: the ratings matrix and its transpose, with a 20% test split per visitor"
+als-csr -V vocab -o train.csr --test test.csr --test-fraction 0.2 --seed 1 ratings.trp
+als-csr --info train.csr

@@ -34,6 +34,9 @@
 #include <unistd.h>
 
 #define PROG "gen-log"
+#ifndef ALS_VERSION /* the Makefile passes the project's version */
+#define ALS_VERSION "unknown"
+#endif
 
 #define DEF_LINES 10000
 #define DEF_CLUSTERS 8
@@ -74,6 +77,7 @@ enum {
     OPT_DURATIONS,
     OPT_DAYS,
     OPT_START,
+    OPT_VERSION,
 };
 
 struct opts {
@@ -162,7 +166,7 @@ usage(FILE *f)
           "               [-a affinity] [-d delimiter] [-o file] [--seed n]\n"
           "               [--truth file] [--no-header] [--user-ids digits|alnum|mixed]\n"
           "               [--item-ids digits|alnum|uuid] [--durations decimal|int]\n"
-          "               [--days n] [--start epoch]\n",
+          "               [--days n] [--start epoch] [--version]\n",
           f);
 }
 
@@ -195,6 +199,7 @@ help(void)
            "      --truth FILE   also write 'user|item TAB id TAB cluster' lines for\n"
            "                     every visitor and content item\n"
            "  -h, --help         show this help and exit\n"
+           "      --version      show the version and exit\n"
            "\nExit status: 0 success, 1 write or system error, 2 usage error.\n",
            (unsigned long long)MAX_LINES, DEF_LINES, MIN_USERS, LINES_PER_USER, MAX_DEF_USERS,
            MIN_ITEMS, LINES_PER_ITEM, MAX_DEF_ITEMS, MAX_CLUSTERS, DEF_CLUSTERS, DEF_AFFINITY,
@@ -221,6 +226,17 @@ die_usage(const char *fmt, ...)
     fputc('\n', stderr);
     usage(stderr);
     exit(2);
+}
+
+/* After --help or --version: success only if stdout really took the text. */
+static _Noreturn void
+exit_flushed(void)
+{
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROG ": write error: %s\n", strerror(errno));
+        exit(1);
+    }
+    exit(0);
 }
 
 static uint64_t
@@ -302,6 +318,7 @@ parse_args(int argc, char **argv, struct opts *o)
         {"durations", required_argument, NULL, OPT_DURATIONS},
         {"days", required_argument, NULL, OPT_DAYS},
         {"start", required_argument, NULL, OPT_START},
+        {"version", no_argument, NULL, OPT_VERSION},
         {NULL, 0, NULL, 0},
     };
     static const char *const user_words[] = {"digits", "alnum", "mixed"};
@@ -345,11 +362,10 @@ parse_args(int argc, char **argv, struct opts *o)
             break;
         case 'h':
             help();
-            if (fflush(stdout) || ferror(stdout)) {
-                fprintf(stderr, PROG ": write error: %s\n", strerror(errno));
-                exit(1);
-            }
-            exit(0);
+            exit_flushed();
+        case OPT_VERSION:
+            printf(PROG " " ALS_VERSION "\n");
+            exit_flushed();
         case OPT_SEED:
             o->seed = parse_u64("--seed", optarg, 0, UINT64_MAX);
             break;

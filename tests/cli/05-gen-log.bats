@@ -23,10 +23,18 @@ count_bad() {
     [[ ${lines[0]} == "usage: gen-log "* ]]
     for opt in --lines --users --items --clusters --affinity --seed --delimiter \
                --no-header --user-ids --item-ids --durations --days --start --output \
-               --truth --help; do
+               --truth --help --version; do
         [[ $output == *"$opt"* ]] || { echo "missing $opt"; return 1; }
     done
     [[ $output == *"default 10000"* ]]
+}
+
+@test "--version prints one line" {
+    run -0 gen-log --version
+    [ "${#lines[@]}" -eq 1 ]
+    [[ $output == "gen-log "* ]]
+    run -1 --separate-stderr bash -c 'gen-log --help > /dev/full'
+    [ "$stderr" = "gen-log: write error: No space left on device" ]
 }
 
 @test "writes exactly N lines plus a header" {
