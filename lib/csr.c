@@ -390,7 +390,7 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
         goto out;
     char how[160];
     if (o->mode == CSR_SPLIT_FRACTION)
-        snprintf(how, sizeof how, "fraction %.17g, %s, seed %llu", o->fraction,
+        snprintf(how, sizeof how, "fraction %g, %s, seed %llu", o->fraction,
                  o->by_time ? "latest by time" : "random", (unsigned long long)o->seed);
     else
         snprintf(how, sizeof how, "leave-out %llu, %s, seed %llu", (unsigned long long)o->count,
