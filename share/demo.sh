@@ -22,7 +22,8 @@ als-map --dump users -V vocab | head -n 3
 als-map --dump items -V vocab | head -n 3
 echo
 echo "== a nightly run appends new visitors; old indices stay put"
-gen-log --lines 20000 --seed 43 > tonight.csv
+gen-log --lines 20000 --seed 43 --id-seed 42 --users 9000 --items 550 \
+    --start 1772409600 --days 1 > tonight.csv
 als-map -V vocab --append -o tonight.trp tonight.csv
 echo
 echo "== first triples (user, item, log1p(duration), time):"

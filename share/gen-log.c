@@ -5,12 +5,12 @@
  * Model.  Visitor u (0..U-1) is also its activity rank and content i (0..I-1) its popularity
  * rank: line weights follow about (u + 3.5)^-0.8 and 1 / (i + 2), so a few visitors and a
  * few items carry much of the log.  Visitors come from an inverse CDF in closed form, items
- * from alias tables; both are O(1) per line.  Every visitor and item gets a cluster from a
- * keyed permutation of its index taken modulo C, so clusters are balanced and independent
- * of rank.  With probability --affinity a line picks the content from the visitor's own
- * cluster (by popularity inside that cluster), otherwise from the global popularity.  Watch
- * time is a log-normal fraction of the item's length, much larger inside the visitor's
- * cluster, so durations carry the taste signal too.
+ * from alias tables; both are O(1) per line.  Every item gets a cluster from a keyed
+ * permutation of its index taken modulo C (balanced, none empty), every visitor one from a
+ * keyed hash of its index; both are independent of rank.  With probability --affinity a line picks
+ * the content from the visitor's own cluster (by popularity inside that cluster), otherwise from
+ * the global popularity.  Watch time is a log-normal fraction of the item's length, much larger
+ * inside the visitor's cluster, so durations carry the taste signal too.
  *
  * Raw IDs need no table: each one is computed from the index through a keyed Feistel
  * permutation (cycle-walking onto an exact range), whose output fills a fixed-width part
@@ -70,6 +70,7 @@ enum item_style { ITEM_DIGITS, ITEM_ALNUM, ITEM_UUID };
 
 enum {
     OPT_SEED = 256,
+    OPT_ID_SEED,
     OPT_TRUTH,
     OPT_NO_HEADER,
     OPT_USER_IDS,
@@ -81,7 +82,8 @@ enum {
 };
 
 struct opts {
-    uint64_t lines, users, items, clusters, seed, days, start;
+    uint64_t lines, users, items, clusters, seed, id_seed, days, start;
+    int has_id_seed;
     double affinity;
     char delim;
     int header, int_durations;
@@ -130,8 +132,8 @@ struct gen {
     uint32_t *cl_prob;  /* per-cluster alias tables over local positions, concatenated */
     uint32_t *cl_alias;
     uint16_t *icluster;
-    struct perm p_ucl; /* visitor cluster = p_ucl(u) mod C */
-    float *ilen;       /* content length in seconds */
+    uint64_t k_ucl; /* visitor cluster: a keyed hash of the index, see user_cluster */
+    float *ilen;    /* content length in seconds */
     struct perm p_udig, p_ualn, p_idig, p_ialn, p_iuuid;
     uint64_t k_user, k_item; /* keys for the cosmetic, non-identifying parts of IDs */
     unsigned ialn_len;
@@ -163,7 +165,7 @@ static void
 usage(FILE *f)
 {
     fputs("usage: gen-log [-h] [-n lines] [-u users] [-i items] [-c clusters]\n"
-          "               [-a affinity] [-d delimiter] [-o file] [--seed n]\n"
+          "               [-a affinity] [-d delimiter] [-o file] [--seed n] [--id-seed n]\n"
           "               [--truth file] [--no-header] [--user-ids digits|alnum|mixed]\n"
           "               [--item-ids digits|alnum|uuid] [--durations decimal|int]\n"
           "               [--days n] [--start epoch] [--version]\n",
@@ -184,6 +186,8 @@ help(void)
            "  -a, --affinity P   chance a line stays in the visitor's cluster"
            " (default %.1f)\n"
            "      --seed N       random seed (default 1); same arguments, same bytes\n"
+           "      --id-seed N    seed of the IDs and clusters (default: --seed); logs\n"
+           "                     that share it share visitors and items\n"
            "  -d, --delimiter D  tab, comma, semicolon, pipe or one character\n"
            "                     (default comma)\n"
            "      --no-header    omit the header line\n"
@@ -311,6 +315,7 @@ parse_args(int argc, char **argv, struct opts *o)
         {"output", required_argument, NULL, 'o'},
         {"help", no_argument, NULL, 'h'},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"id-seed", required_argument, NULL, OPT_ID_SEED},
         {"truth", required_argument, NULL, OPT_TRUTH},
         {"no-header", no_argument, NULL, OPT_NO_HEADER},
         {"user-ids", required_argument, NULL, OPT_USER_IDS},
@@ -369,6 +374,10 @@ parse_args(int argc, char **argv, struct opts *o)
         case OPT_SEED:
             o->seed = parse_u64("--seed", optarg, 0, UINT64_MAX);
             break;
+        case OPT_ID_SEED:
+            o->id_seed = parse_u64("--id-seed", optarg, 0, UINT64_MAX);
+            o->has_id_seed = 1;
+            break;
         case OPT_TRUTH:
             o->truth = optarg;
             break;
@@ -400,6 +409,8 @@ parse_args(int argc, char **argv, struct opts *o)
     }
     if (optind < argc)
         die_usage("unexpected argument '%s'", argv[optind]);
+    if (!o->has_id_seed)
+        o->id_seed = o->seed;
 
     if (!o->users) {
         uint64_t u = o->lines / LINES_PER_USER;
@@ -717,7 +728,9 @@ put_item_id(char *p, const struct gen *g, uint32_t i)
 static uint16_t
 user_cluster(const struct gen *g, uint32_t u)
 {
-    return (uint16_t)(perm_apply(&g->p_ucl, u) % g->nclusters);
+    /* A hash rather than a permutation of [0, U), unlike items, so that a visitor keeps its
+     * cluster in logs made with another --users; multiply-shift maps it onto [0, C). */
+    return (uint16_t)(((mix64(u ^ g->k_ucl) >> 32) * g->nclusters) >> 32);
 }
 
 /* ---- output -------------------------------------------------------------------------- */
@@ -847,7 +860,7 @@ out_abort(struct out *w, int slot)
 static void
 gen_init(struct gen *g, const struct opts *o)
 {
-    uint64_t ks = o->seed ^ 0x6a09e667f3bcc909ULL; /* fixed salt: seed 0 is fine too */
+    uint64_t ks = o->id_seed ^ 0x6a09e667f3bcc909ULL; /* fixed salt: seed 0 is fine too */
     uint32_t U, I, C, *work;
     double *w;
     struct perm pc;
@@ -858,7 +871,8 @@ gen_init(struct gen *g, const struct opts *o)
     I = g->nitems = (uint32_t)o->items;
     C = g->nclusters = (uint32_t)o->clusters;
 
-    /* IDs depend only on the seed and the index, never on --lines, --users or --items. */
+    /* IDs depend only on --id-seed and the index, never on --lines, --users or --items, so
+     * logs made with other --seed values but one --id-seed share visitors and items. */
     perm_init(&g->p_udig, TEN18, splitmix64(&ks));
     perm_init(&g->p_ualn, B62_7, splitmix64(&ks));
     perm_init(&g->p_idig, TEN18, splitmix64(&ks));
@@ -890,9 +904,9 @@ gen_init(struct gen *g, const struct opts *o)
         w[i] = 1.0 / ((double)i + 1.0 + ITEM_OFF);
     alias_fill(g->items.prob, g->items.alias, w, I, work);
 
-    /* Clusters: a permutation of the index taken modulo C balances them exactly (sizes
-     * differ by at most one) and keeps them independent of activity and popularity. */
-    perm_init(&g->p_ucl, U, splitmix64(&ks));
+    /* Item clusters: a permutation of the index taken modulo C balances them exactly (sizes
+     * differ by at most one, none is empty) and keeps them independent of popularity. */
+    g->k_ucl = splitmix64(&ks);
     g->icluster = xmalloc(I, sizeof *g->icluster);
     perm_init(&pc, I, splitmix64(&ks));
     for (uint32_t i = 0; i < I; i++)
