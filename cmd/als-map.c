@@ -16,7 +16,8 @@
 #include "zio.h"
 
 static const char usage[] =
-    "usage: als-map -V DIR [-H] [-F DELIM] [-u COL] [-i COL] [-r COL|none] [-t COL]\n"
+    "usage: als-map -V DIR [-H | --no-header] [-F DELIM] [-u COL] [-i COL] [-r COL|none]\n"
+    "               [-t COL|none]\n"
     "               [--append | --frozen [--strict] | --force] [--levels LIST]\n"
     "               [--transform LIST] [--on-error fail|skip] [--max-errors N]\n"
     "               [-o FILE] [--text] [-f] [-q] [-v] [FILE ...]\n"
@@ -31,8 +32,9 @@ static const char help[] =
     "  -i, --item COL         item ID column (default 2)\n"
     "  -r, --rating COL|none  rating column (default 3 if the log has one, else none:\n"
     "                         every interaction counts 1)\n"
-    "  -t, --time COL         timestamp column: epoch seconds or ISO 8601 (default none)\n"
+    "  -t, --time COL|none    timestamp column: epoch seconds or ISO 8601 (default none)\n"
     "  -H, --header           the first line names the columns (implied by names)\n"
+    "      --no-header        the first line is data (overrides a stored -H)\n"
     "  -F, --delimiter D      tab, comma, semicolon, pipe, space or literal text such as\n"
     "                         '::' (default: detected from the first line)\n"
     "Vocabulary directory:\n"
@@ -57,8 +59,8 @@ static const char help[] =
     "Common:\n"
     "  -q, --quiet            no summary or warnings, only errors\n"
     "  -v, --verbose          more detail\n"
-    "  -j, --threads N        accepted for symmetry: mapping runs one parser thread plus\n"
-    "                         one gzip decompression thread\n"
+    "  -j, --threads N        1: parse and look up IDs on one thread; more (default):\n"
+    "                         parse on a second thread (gzip input adds a third)\n"
     "      --seed N, --progress  accepted for symmetry (nothing random here)\n"
     "  -h, --help             this help\n"
     "      --version          version and library versions\n"
@@ -75,7 +77,8 @@ enum {
     OPT_TEXT,
     OPT_DUMP,
     OPT_ON_ERROR,
-    OPT_MAX_ERRORS
+    OPT_MAX_ERRORS,
+    OPT_NO_HEADER
 };
 
 static const struct option longopts[] = {
@@ -85,6 +88,7 @@ static const struct option longopts[] = {
     { "rating", required_argument, NULL, 'r' },
     { "time", required_argument, NULL, 't' },
     { "header", no_argument, NULL, 'H' },
+    { "no-header", no_argument, NULL, OPT_NO_HEADER },
     { "delimiter", required_argument, NULL, 'F' },
     { "vocab", required_argument, NULL, 'V' },
     { "output", required_argument, NULL, 'o' },
@@ -161,6 +165,30 @@ dump_vocab(const struct opts *o)
     return CLI_EXIT_OK;
 }
 
+static int
+levels_equal(const struct ratemap *a, const struct ratemap *b)
+{
+    if (a->nlevels != b->nlevels)
+        return 0;
+    for (unsigned i = 0; i < a->nlevels; i++)
+        if (a->level_len[i] != b->level_len[i] ||
+            memcmp(a->levels[i], b->levels[i], a->level_len[i]) != 0)
+            return 0;
+    return 1;
+}
+
+/* "hate,dislike,like" (for messages; cut when long) */
+static const char *
+levels_text(const struct ratemap *m)
+{
+    static char buf[512];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < m->nlevels && n + 2 < sizeof buf; i++)
+        n += (size_t)snprintf(buf + n, sizeof buf - n, "%s%s", i ? "," : "", m->levels[i]);
+    return m->nlevels ? buf : "(none)";
+}
+
 /* Command-line reading options override the stored ones; rating semantics must agree. */
 static void
 merge_settings(struct vocabdir *vd, const struct opts *o, const struct ratemap *given)
@@ -182,13 +210,14 @@ merge_settings(struct vocabdir *vd, const struct opts *o, const struct ratemap *
             cli_die(&cli, "out of memory");
     }
     if ((o->levels || o->transform) && !ratemap_equal(given, &vd->rmap)) {
+        if (o->levels && !levels_equal(given, &vd->rmap))
+            cli_usage_error(&cli, "--levels '%s' contradicts the levels stored in '%s' "
+                            "(lowest first: %s)", o->levels, o->vocab,
+                            levels_text(&vd->rmap));
         char a[1024], b[1024];
         ratemap_format_transforms(given, a, sizeof a);
         ratemap_format_transforms(&vd->rmap, b, sizeof b);
-        if (o->levels && given->nlevels != vd->rmap.nlevels)
-            cli_usage_error(&cli, "--levels contradicts the %u levels stored in '%s'",
-                            vd->rmap.nlevels, o->vocab);
-        cli_usage_error(&cli, "--levels/--transform '%s' contradict '%s' stored in '%s'", a,
+        cli_usage_error(&cli, "--transform '%s' contradicts '%s' stored in '%s'", a,
                         b[0] ? b : "(none)", o->vocab);
     }
 }
@@ -206,11 +235,16 @@ on_start(void *ctx, int has_time, struct diag *d)
 {
     struct sink *k = ctx;
     const struct logspec *s = &k->vd->spec;
-    if (cli.verbose)
+    int no_rating = !s->col[LOG_RATING] || !strcmp(s->col[LOG_RATING], "none");
+    if (no_rating && (k->vd->rmap.nlevels || k->vd->rmap.nsteps))
+        return diag_set(d, ALS_EUSAGE, "--levels and --transform need a rating column, and "
+                        "this log has none (give -r COL)");
+    if (cli.verbose && !cli.quiet)
         fprintf(stderr, "%s: delimiter '%s', header %s, columns: user %s, item %s, rating %s, "
                 "time %s\n", cli.prog, strcmp(s->delim, "\t") ? s->delim : "\\t",
                 s->header > 0 ? "yes" : "no", s->col[LOG_USER], s->col[LOG_ITEM],
-                s->col[LOG_RATING], s->col[LOG_TIME] ? s->col[LOG_TIME] : "none");
+                s->col[LOG_RATING] ? s->col[LOG_RATING] : "none",
+                s->col[LOG_TIME] ? s->col[LOG_TIME] : "none");
     return triples_writer_start(&k->tw, k->out, has_time, k->text, d);
 }
 
@@ -270,7 +304,12 @@ parse_args(int argc, char **argv, struct opts *o, struct ratemap *given)
                 cli_die(&cli, "out of memory");
             break;
         }
-        case 'H': o->spec.header = 1; break;
+        case 'H':
+        case OPT_NO_HEADER:
+            if (o->spec.header >= 0 && o->spec.header != (opt == 'H'))
+                cli_usage_error(&cli, "-H and --no-header exclude each other");
+            o->spec.header = opt == 'H';
+            break;
         case 'F':
             if (csv_parse_delim(optarg, o->spec.delim) < 0)
                 cli_usage_error(&cli, "invalid delimiter '%s' (1 to %d characters, no quote or "

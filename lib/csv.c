@@ -104,13 +104,27 @@ csv_detect_delim(const char *line, size_t len, char out[CSV_MAX_DELIM + 1])
 {
     static const char *const cand[] = { "\t", ",", ";", "|", "::" };
     size_t count[5] = { 0 };
-    int quoted = 0;
+    /* A quote opens a quoted field only at the start of a field, as csv_split reads it;
+     * inside a field it is data. Any candidate ends a field here: the delimiter is not
+     * known yet. */
+    int quoted = 0, field_start = 1;
     for (size_t i = 0; i < len; i++) {
         char c = line[i];
-        if (c == '"')
-            quoted = !quoted;
-        if (quoted)
+        if (quoted) {
+            if (c == '"') {
+                if (i + 1 < len && line[i + 1] == '"')
+                    i++;
+                else
+                    quoted = 0;
+            }
             continue;
+        }
+        if (c == '"' && field_start) {
+            quoted = 1;
+            field_start = 0;
+            continue;
+        }
+        field_start = 1;
         if (c == '\t')
             count[0]++;
         else if (c == ',')
@@ -122,12 +136,16 @@ csv_detect_delim(const char *line, size_t len, char out[CSV_MAX_DELIM + 1])
         else if (c == ':' && i + 1 < len && line[i + 1] == ':') {
             count[4]++;
             i++;
-        }
+        } else
+            field_start = 0;
     }
     int best = -1;
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 4; i++)
         if (count[i] > 0 && (best < 0 || count[i] > count[best]))
             best = i;
+    /* "::" is specific enough to win ties: "1::Toy Story::Comedy|Drama" is '::'. */
+    if (count[4] > 0 && (best < 0 || count[4] >= count[best]))
+        best = 4;
     if (best < 0)
         return ALS_EFORMAT;
     strcpy(out, cand[best]);

@@ -37,9 +37,8 @@ int csv_split(const char *rec, size_t len, const char *delim, size_t dlen,
               struct csv_field *f, unsigned maxf, struct csv_scratch *s);
 
 /* Guess the delimiter from a first line: the most frequent of tab, ",", ";", "|" and
- * "::" outside quotes (ties in that order, "::" when it is at least as frequent as
- * ":"-free candidates). Writes it NUL-terminated to out; returns 0, or ALS_EFORMAT
- * when none occurs. */
+ * "::" outside quoted fields; "::" wins ties, else the earlier in that list. Writes it
+ * NUL-terminated to out; returns 0, or ALS_EFORMAT when none occurs. */
 int csv_detect_delim(const char *line, size_t len, char out[CSV_MAX_DELIM + 1]);
 
 /* Parse a delimiter name: tab, comma, semicolon, pipe, space, or the literal text

@@ -71,10 +71,62 @@ all_digits(const char *s)
     return 1;
 }
 
+/* "none" means no such column, for the optional ones. */
+static int
+col_is_none(int which, const char *spec)
+{
+    return (which == LOG_RATING || which == LOG_TIME) && strcmp(spec, "none") == 0;
+}
+
 static size_t
 strip_cr(const char *line, size_t len)
 {
     return len && line[len - 1] == '\r' ? len - 1 : len;
+}
+
+static int rec_append(struct logread *r, size_t *used, const char *p, size_t n);
+
+enum { SPLIT_BAD = -102 }; /* beside CSV_EOPEN and CSV_EJUNK: a record that cannot end */
+
+/* Split the record starting with *line; when a quoted field runs past the line, join the
+ * following lines (the newline is data) in r->rec and point *line there. Returns the
+ * field count, CSV_EJUNK, SPLIT_BAD (unterminated at end of input, too long; d says
+ * which) or another negative code for a fatal error. */
+static int
+split_record(struct logread *r, const char **line, size_t *len, unsigned maxf,
+             uint64_t lineno, struct diag *d)
+{
+    int n = csv_split(*line, *len, r->delim, r->dlen, r->fields, maxf, &r->scratch);
+    if (n != CSV_EOPEN)
+        return n;
+    const char *name = zio_in_name(r->in);
+    size_t used = 0;
+    if (*line != r->rec && rec_append(r, &used, *line, *len) < 0)
+        return diag_set(d, ALS_ENOMEM, "out of memory");
+    if (*line == r->rec)
+        used = *len;
+    while (n == CSV_EOPEN) {
+        const char *next;
+        size_t nlen;
+        int rc = zio_in_getline(r->in, &next, &nlen, d);
+        if (rc < 0)
+            return rc;
+        if (rc == 0) {
+            diag_set(d, ALS_EFORMAT, "%s:%llu: unterminated quoted field at end of input",
+                     name, (unsigned long long)lineno);
+            return SPLIT_BAD;
+        }
+        nlen = strip_cr(next, nlen);
+        if (rec_append(r, &used, "\n", 1) < 0 || rec_append(r, &used, next, nlen) < 0) {
+            diag_set(d, ALS_EFORMAT, "%s:%llu: quoted field longer than %u MiB", name,
+                     (unsigned long long)lineno, ZIO_MAX_LINE >> 20);
+            return SPLIT_BAD;
+        }
+        n = csv_split(r->rec, used, r->delim, r->dlen, r->fields, maxf, &r->scratch);
+    }
+    *line = r->rec;
+    *len = used;
+    return n;
 }
 
 int
@@ -96,10 +148,11 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
         len -= 3;
     }
     len = empty ? 0 : strip_cr(line, len);
+    uint64_t first_line = zio_in_lineno(r->in);
 
     int named = 0;
     for (int i = 0; i < LOG_NCOLS; i++)
-        if (spec->col[i] && !(i == LOG_RATING && strcmp(spec->col[i], "none") == 0)) {
+        if (spec->col[i] && !col_is_none(i, spec->col[i])) {
             unsigned n;
             if (!col_number(spec->col[i], &n)) {
                 if (all_digits(spec->col[i])) {
@@ -127,14 +180,17 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
             goto out;
         }
     } else {
-        strcpy(r->delim, ",");
+        strcpy(r->delim, ","); /* nothing to split; not written back (see below) */
     }
     r->dlen = strlen(r->delim);
 
     int nf = 0;
     if (!empty) {
-        nf = csv_split(line, len, r->delim, r->dlen, r->fields, LOGREAD_MAX_COLUMN,
-                       &r->scratch);
+        nf = split_record(r, &line, &len, LOGREAD_MAX_COLUMN, 1, d);
+        if (nf < 0 && nf != CSV_EJUNK && nf != SPLIT_BAD) {
+            rc = nf;
+            goto out;
+        }
         if (nf < 0 && r->header) {
             rc = diag_set(d, ALS_EFORMAT, "%s:1: malformed header line (bad quoting)", name);
             goto out;
@@ -150,14 +206,15 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
         goto nomem;
     if (!spec->col[LOG_ITEM] && logspec_set_col(spec, LOG_ITEM, "2") < 0)
         goto nomem;
-    if (!spec->col[LOG_RATING] &&
-        logspec_set_col(spec, LOG_RATING, (empty || nf >= 3) ? "3" : "none") < 0)
+    /* An empty input settles nothing that a later, real log should decide. */
+    if (!spec->col[LOG_RATING] && !empty &&
+        logspec_set_col(spec, LOG_RATING, nf >= 3 ? "3" : "none") < 0)
         goto nomem;
 
     for (int i = 0; i < LOG_NCOLS; i++) {
         r->idx[i] = -1;
         const char *cs = spec->col[i];
-        if (!cs || (i == LOG_RATING && strcmp(cs, "none") == 0))
+        if (!cs || col_is_none(i, cs))
             continue;
         unsigned n;
         if (col_number(cs, &n)) {
@@ -185,11 +242,14 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
                               col_name[i], col_name[k], r->idx[i] + 1);
                 goto out;
             }
-    memcpy(spec->delim, r->delim, sizeof spec->delim);
-    spec->header = r->header;
+    if (!empty) {
+        memcpy(spec->delim, r->delim, sizeof spec->delim);
+        spec->header = r->header;
+    }
     if (!empty && !r->header) {
         r->pending = line;
         r->pending_len = len;
+        r->pending_line = first_line;
         r->have_pending = 1;
     }
     return 0;
@@ -220,49 +280,31 @@ logread_next(struct logread *r, struct logrec *rec, struct diag *d)
     for (;;) {
         const char *line;
         size_t len;
+        uint64_t lineno;
         if (r->have_pending) {
             line = r->pending;
             len = r->pending_len;
+            lineno = r->pending_line;
             r->have_pending = 0;
         } else {
             int rc = zio_in_getline(r->in, &line, &len, d);
             if (rc <= 0)
                 return rc;
             len = strip_cr(line, len);
+            lineno = zio_in_lineno(r->in);
         }
-        uint64_t lineno = zio_in_lineno(r->in);
         if (len == 0)
             continue;
-        int n = csv_split(line, len, r->delim, r->dlen, r->fields, r->maxf, &r->scratch);
-        if (n == CSV_EOPEN) {
-            /* A quoted field spans lines: join them (the newline is data). */
-            size_t used = 0;
-            if (rec_append(r, &used, line, len) < 0)
-                return diag_set(d, ALS_ENOMEM, "out of memory");
-            while (n == CSV_EOPEN) {
-                int rc = zio_in_getline(r->in, &line, &len, d);
-                if (rc < 0)
-                    return rc;
-                if (rc == 0) {
-                    diag_set(d, ALS_EFORMAT, "%s:%llu: unterminated quoted field at end of input",
-                             name, (unsigned long long)lineno);
-                    return LOGREAD_BAD;
-                }
-                len = strip_cr(line, len);
-                if (rec_append(r, &used, "\n", 1) < 0 || rec_append(r, &used, line, len) < 0)
-                    return diag_set(d, ALS_EFORMAT, "%s:%llu: quoted field longer than %u MiB",
-                                    name, (unsigned long long)lineno, ZIO_MAX_LINE >> 20);
-                n = csv_split(r->rec, used, r->delim, r->dlen, r->fields, r->maxf,
-                              &r->scratch);
-            }
-        }
+        int n = split_record(r, &line, &len, r->maxf, lineno, d);
+        if (n == SPLIT_BAD)
+            return LOGREAD_BAD;
         if (n == CSV_EJUNK) {
             diag_set(d, ALS_EFORMAT, "%s:%llu: unexpected text after a closing quote", name,
                      (unsigned long long)lineno);
             return LOGREAD_BAD;
         }
-        if (n < 0)
-            return diag_set(d, ALS_ENOMEM, "out of memory");
+        if (n < 0) /* csv_split's ALS_ENOMEM has no message; the reader's errors have one */
+            return n == ALS_ENOMEM ? diag_set(d, ALS_ENOMEM, "out of memory") : n;
         rec->line = lineno;
         for (int c = 0; c < LOG_NCOLS; c++) {
             rec->f[c] = NULL;

@@ -14,7 +14,8 @@ enum { LOG_USER, LOG_ITEM, LOG_RATING, LOG_TIME, LOG_NCOLS };
 
 /* How a log is read. Column specs are 1-based numbers or header names; NULL means
  * "not given" (user 1, item 2, rating 3 when the log has a third column else none,
- * no time). A rating spec of "none" means every record counts 1. */
+ * no time). A rating spec of "none" means every record counts 1; a time spec of "none"
+ * means no time column. */
 struct logspec {
     char delim[CSV_MAX_DELIM + 1]; /* "" = detect from the first line */
     int header;                    /* -1 not given, 0 no, 1 yes (names imply yes) */
@@ -46,6 +47,7 @@ struct logread {
     struct csv_field fields[64];
     const char *pending; /* the first line, already read for detection */
     size_t pending_len;
+    uint64_t pending_line;
     int have_pending;
     uint64_t records;
 };

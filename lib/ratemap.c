@@ -278,13 +278,16 @@ ratemap_parse_number(const char *s, size_t len, double *out)
         if (neg)
             v = -v;
     } else {
-        char buf[512];
+        char small[128];
         size_t n = (size_t)(end - start);
-        if (n >= sizeof buf)
-            return ALS_EFORMAT;
+        char *buf = n < sizeof small ? small : malloc(n + 1);
+        if (!buf)
+            return ALS_ENOMEM;
         memcpy(buf, start, n);
         buf[n] = '\0';
         v = strtod(buf, NULL);
+        if (buf != small)
+            free(buf);
     }
     if (!isfinite(v))
         return ALS_ENUMERIC;

@@ -96,12 +96,14 @@ timefmt_parse(const char *s, size_t len, int64_t *out)
     int neg = 0;
     if (*p == '-' || *p == '+')
         neg = *p++ == '-';
-    int64_t v = 0;
+    /* Magnitude in uint64: INT64_MIN's is one more than INT64_MAX's. */
+    uint64_t v = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     int nd = 0;
     while (p < end && *p >= '0' && *p <= '9') {
-        if (v > (INT64_MAX - 9) / 10)
+        unsigned digit = (unsigned)(*p++ - '0');
+        if (v > (lim - digit) / 10)
             return ALS_EFORMAT;
-        v = v * 10 + (*p++ - '0');
+        v = v * 10 + digit;
         nd++;
     }
     int frac = 0;
@@ -112,6 +114,14 @@ timefmt_parse(const char *s, size_t len, int64_t *out)
     }
     if (!nd || p != end)
         return ALS_EFORMAT;
-    *out = neg ? -v - (frac ? 1 : 0) : v; /* floor, so -1.5 is -2 */
+    if (!neg) {
+        *out = (int64_t)v;
+    } else if (v == (uint64_t)INT64_MAX + 1) {
+        if (frac)
+            return ALS_EFORMAT; /* its floor is below INT64_MIN */
+        *out = INT64_MIN;
+    } else {
+        *out = -(int64_t)v - (frac ? 1 : 0); /* floor, so -1.5 is -2 */
+    }
     return 0;
 }

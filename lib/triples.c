@@ -231,6 +231,10 @@ next_block(struct triples_reader *r, struct diag *d)
         return diag_set(d, ALS_EFORMAT, "'%s': truncated triples stream (no end marker after "
                         "%llu records)", name, (unsigned long long)r->total);
     r->block_no++;
+    if (afile_get_le32(head + 12) != 0 ||
+        (memcmp(head, "TEND", 4) == 0 && afile_get_le32(head + 4) != 0))
+        return diag_set(d, ALS_EFORMAT, "'%s': corrupt triples stream (bad block %llu)", name,
+                        (unsigned long long)r->block_no);
     if (memcmp(head, "TEND", 4) == 0) {
         unsigned char tail[24];
         if ((rc = zio_in_read(r->in, tail, sizeof tail, &got, d)) < 0)

@@ -221,8 +221,8 @@ get_quoted(char *s)
 static const char *const col_key[LOG_NCOLS] = { "user-column", "item-column", "rating-column",
                                                 "time-column" };
 
-int
-vocabdir_load(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
+static int
+load_once(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
 {
     release_keep_lock(v);
     int rc = 0;
@@ -342,6 +342,20 @@ out:
     return rc;
 }
 
+int
+vocabdir_load(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
+{
+    /* Readers take no lock: a writer may commit a new generation and delete the files of
+     * the one just read from map.conf. Reading map.conf again then finds the new one. */
+    int rc = 0;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        rc = load_once(v, path, flags, d);
+        if (!(rc == ALS_EIO && d && d->sys_errno == ENOENT))
+            break;
+    }
+    return rc;
+}
+
 /* users.G.vocab / items.G.vocab of another generation, or a temporary file left by a
  * killed run: safe to delete once the new map.conf is in place. */
 static int
@@ -414,9 +428,13 @@ vocabdir_save(struct vocabdir *v, struct diag *d)
     fprintf(mf, "als-vocab %d\ngeneration %" PRIu64 "\n", VOCABDIR_FORMAT, gen);
     fprintf(mf, "users %s %" PRIu64 "\nitems %s %" PRIu64 "\n", uname, v->users.n, iname,
             v->items.n);
-    fputs("delimiter ", mf);
-    put_quoted(mf, v->spec.delim, strlen(v->spec.delim));
-    fprintf(mf, "\nheader %s\n", v->spec.header > 0 ? "yes" : "no");
+    if (v->spec.delim[0]) { /* not yet known when every input so far was empty */
+        fputs("delimiter ", mf);
+        put_quoted(mf, v->spec.delim, strlen(v->spec.delim));
+        fputc('\n', mf);
+    }
+    if (v->spec.header >= 0)
+        fprintf(mf, "header %s\n", v->spec.header > 0 ? "yes" : "no");
     for (int k = 0; k < LOG_NCOLS; k++)
         if (v->spec.col[k]) {
             fprintf(mf, "%s ", col_key[k]);

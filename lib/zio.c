@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* zio: buffered plain-or-gzip input from files or stdin, and atomic file output. */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "zio.h"
 
 #include <errno.h>
@@ -586,6 +587,15 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         return 0;
     }
     struct stat st;
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        /* Replace the file the link points to, not the link (as git's lockfiles do). */
+        char *real = realpath(path, NULL);
+        if (real) {
+            free(o->path);
+            o->path = real;
+            path = real;
+        }
+    }
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* /dev/null, a FIFO, a terminal: nothing to replace atomically, write in place. */
         o->fd = open(path, O_WRONLY | O_CLOEXEC);

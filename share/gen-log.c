@@ -5,12 +5,13 @@
  * Model.  Visitor u (0..U-1) is also its activity rank and content i (0..I-1) its popularity
  * rank: line weights follow about (u + 3.5)^-0.8 and 1 / (i + 2), so a few visitors and a
  * few items carry much of the log.  Visitors come from an inverse CDF in closed form, items
- * from alias tables; both are O(1) per line.  Every item gets a cluster from a keyed
- * permutation of its index taken modulo C (balanced, none empty), every visitor one from a
- * keyed hash of its index; both are independent of rank.  With probability --affinity a line picks
- * the content from the visitor's own cluster (by popularity inside that cluster), otherwise from
- * the global popularity.  Watch time is a log-normal fraction of the item's length, much larger
- * inside the visitor's cluster, so durations carry the taste signal too.
+ * from alias tables; both are O(1) per line.  Items get clusters by shuffling 0..C-1 afresh
+ * for each run of C consecutive ranks, so clusters are balanced, none is empty and each
+ * holds its share of the popular head; visitors get theirs from a keyed hash of the index.
+ * Neither depends on --users or --items.  With probability --affinity a line picks the
+ * content from the visitor's own cluster (by popularity inside that cluster), otherwise
+ * from the global popularity.  Watch time is a log-normal fraction of the item's length,
+ * much larger inside the visitor's cluster, so durations carry the taste signal too.
  *
  * Raw IDs need no table: each one is computed from the index through a keyed Feistel
  * permutation (cycle-walking onto an exact range), whose output fills a fixed-width part
@@ -863,7 +864,6 @@ gen_init(struct gen *g, const struct opts *o)
     uint64_t ks = o->id_seed ^ 0x6a09e667f3bcc909ULL; /* fixed salt: seed 0 is fine too */
     uint32_t U, I, C, *work;
     double *w;
-    struct perm pc;
 
     memset(g, 0, sizeof *g);
     g->o = o;
@@ -904,13 +904,21 @@ gen_init(struct gen *g, const struct opts *o)
         w[i] = 1.0 / ((double)i + 1.0 + ITEM_OFF);
     alias_fill(g->items.prob, g->items.alias, w, I, work);
 
-    /* Item clusters: a permutation of the index taken modulo C balances them exactly (sizes
-     * differ by at most one, none is empty) and keeps them independent of popularity. */
-    g->k_ucl = splitmix64(&ks);
+    /* Item clusters: a keyed shuffle of 0..C-1 for every block of C ranks (see the top). */
     g->icluster = xmalloc(I, sizeof *g->icluster);
-    perm_init(&pc, I, splitmix64(&ks));
-    for (uint32_t i = 0; i < I; i++)
-        g->icluster[i] = (uint16_t)(perm_apply(&pc, i) % C);
+    uint64_t kcl = splitmix64(&ks);
+    for (uint64_t base = 0; base < I; base += C) {
+        uint64_t st = mix64(base ^ kcl);
+        for (uint32_t j = 0; j < C; j++)
+            work[j] = j;
+        for (uint32_t j = C - 1; j > 0; j--) { /* Fisher-Yates */
+            uint32_t k = (uint32_t)(((splitmix64(&st) >> 32) * (j + 1)) >> 32), t = work[j];
+            work[j] = work[k];
+            work[k] = t;
+        }
+        for (uint32_t j = 0; j < C && base + j < I; j++)
+            g->icluster[base + j] = (uint16_t)work[j];
+    }
 
     g->cl_off = xmalloc((size_t)C + 1, sizeof *g->cl_off);
     memset(g->cl_off, 0, ((size_t)C + 1) * sizeof *g->cl_off);

@@ -21,7 +21,7 @@ count_bad() {
     run -0 --separate-stderr gen-log --help
     [ -z "$stderr" ]
     [[ ${lines[0]} == "usage: gen-log "* ]]
-    for opt in --lines --users --items --clusters --affinity --seed --delimiter \
+    for opt in --lines --users --items --clusters --affinity --seed --id-seed --delimiter \
                --no-header --user-ids --item-ids --durations --days --start --output \
                --truth --help --version; do
         [[ $output == *"$opt"* ]] || { echo "missing $opt"; return 1; }
@@ -149,6 +149,17 @@ count_bad() {
     [ "${output% *}" -eq 0 ]
     [ "${output#* }" -ge 810 ]   # expected 850
     [ "${output#* }" -le 890 ]
+}
+
+@test "logs with one --id-seed share visitors, items and clusters" {
+    gen-log --lines 20000 --seed 42 --truth a.tsv > a.csv
+    gen-log --lines 5000 --seed 43 --id-seed 42 --users 1000 --items 300 --truth b.tsv > b.csv
+    run -1 cmp -s a.csv b.csv
+    # Same indices, same IDs and clusters, whatever --users and --items say.
+    cmp <(grep '^user' a.tsv) <(grep '^user' b.tsv | head -n 800)
+    cmp <(grep '^item' a.tsv) <(grep '^item' b.tsv | head -n 100)
+    # --id-seed defaults to --seed.
+    cmp <(gen-log --lines 3000 --seed 9) <(gen-log --lines 3000 --seed 9 --id-seed 9)
 }
 
 @test "timestamps start at 2026-01-01, never decrease and span about --days" {

@@ -1158,7 +1158,7 @@ kill_at_various_moments() {
     als-map -q -V v0 --text "$DATA/map-basic.csv" >/dev/null
     old=$(als-map --dump users -V v0 | sha256sum)
     mkdir out
-    for f in 0.2 0.5 0.7 0.8 0.85 0.9 0.95 1.0 1.05 1.1 1.2; do
+    for f in 0.3 0.6 0.8 0.85 0.9 0.93 0.96 1.0 1.03 1.06 1.1 1.15; do
         delay=$(awk -v f="$f" -v t=$((t1 - t0)) 'BEGIN { printf "%.3f", f * t / 1e9 }')
         rm -rf v
         cp -a v0 v

@@ -239,7 +239,7 @@ any_key(uint64_t k, char *buf)
 static int
 check_all(const struct vocab *v, uint64_t n)
 {
-    char buf[32];
+    char buf[32] = { 0 };
     int bad = 0;
     for (uint64_t k = 0; k < n; k++) {
         size_t len = any_key(k, buf), glen = 0;
@@ -277,7 +277,7 @@ check_unknown(const struct vocab *v)
 static int
 intern_range(struct vocab *v, uint64_t from, uint64_t to, struct diag *d)
 {
-    char buf[32];
+    char buf[32] = { 0 };
     int bad = 0;
     for (uint64_t k = from; k < to; k++) {
         size_t len = any_key(k, buf);
