@@ -136,6 +136,18 @@ struct sink {
 
 static struct cli cli = { .prog = "als-map", .usage = usage, .help = help };
 
+/* A run that exits before committing (usage error found late, write error) removes the
+ * vocabulary directory and lock file it created: exit() runs this. */
+static struct vocabdir *abandon_vd;
+static const char *abandon_path;
+
+static void
+abandon_at_exit(void)
+{
+    if (abandon_vd)
+        vocabdir_abandon(abandon_vd, abandon_path);
+}
+
 static int
 dump_vocab(const struct opts *o)
 {
@@ -394,8 +406,15 @@ main(int argc, char **argv)
     /* --append on nothing creates, so a cron job can run the same command every night. */
     if (state != VOCABDIR_PRESENT && o.mode == MODE_FROZEN)
         cli_die(&cli, "'%s' holds no vocabulary to use with --frozen", o.vocab);
+    const char *out_path = o.output ? o.output : "-";
+    if (!strcmp(out_path, "-") && !o.text && !o.force_tty && isatty(1))
+        cli_usage_error(&cli, "refusing to write binary triples to a terminal (use -o FILE, "
+                        "--text or -f)");
     if (o.mode != MODE_FROZEN && vocabdir_lock(&vd, o.vocab, &d) < 0)
         cli_die_diag(&cli, &d);
+    abandon_vd = &vd;
+    abandon_path = o.vocab;
+    atexit(abandon_at_exit);
 
     if (state == VOCABDIR_PRESENT && o.mode != MODE_FORCE) {
         if (vocabdir_load(&vd, o.vocab, AFILE_VERIFY, &d) < 0)
@@ -415,11 +434,6 @@ main(int argc, char **argv)
     if (o.spec.col[LOG_RATING] && !strcmp(o.spec.col[LOG_RATING], "none") &&
         (vd.rmap.nlevels || vd.rmap.nsteps))
         cli_usage_error(&cli, "--levels and --transform need a rating column, not -r none");
-
-    const char *out_path = o.output ? o.output : "-";
-    if (!strcmp(out_path, "-") && !o.text && !o.force_tty && isatty(1))
-        cli_usage_error(&cli, "refusing to write binary triples to a terminal (use -o FILE, "
-                        "--text or -f)");
 
     struct zio_out out;
     struct sink k = { .vd = &vd, .out = &out, .text = o.text, .quiet = cli.quiet };
@@ -451,8 +465,11 @@ main(int argc, char **argv)
         rc = triples_writer_finish(&k.tw, vd.users.n, vd.items.n, &d);
     /* The vocabulary commits before the output: triples never name indices that the
      * directory does not have. */
-    if (rc >= 0 && o.mode != MODE_FROZEN)
+    if (rc >= 0 && o.mode != MODE_FROZEN) {
         rc = vocabdir_save(&vd, &d);
+        if (rc >= 0)
+            abandon_vd = NULL; /* committed: the directory is ours to keep */
+    }
     if (rc >= 0)
         rc = zio_out_commit(&out, &d);
     triples_writer_release(&k.tw);
@@ -461,6 +478,7 @@ main(int argc, char **argv)
         if (d.msg[0])
             fprintf(stderr, "%s: %s\n", cli.prog, d.msg);
         vocabdir_abandon(&vd, o.vocab);
+        abandon_vd = NULL;
         vocabdir_release(&vd);
         return rc == ALS_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
@@ -477,6 +495,7 @@ main(int argc, char **argv)
                 (unsigned long long)(vd.users.n - users0), (unsigned long long)vd.users.n,
                 (unsigned long long)(vd.items.n - items0), (unsigned long long)vd.items.n);
     }
+    abandon_vd = NULL;
     vocabdir_release(&vd);
     ratemap_release(&given);
     logspec_release(&o.spec);

@@ -91,7 +91,9 @@ int
 ratemap_set_transforms(struct ratemap *m, const char *chain, struct diag *d)
 {
     const char *p = chain;
-    while (*p) {
+    if (!*p)
+        return diag_set(d, ALS_EUSAGE, "empty --transform list");
+    for (;;) {
         const char *c = strchr(p, ',');
         size_t n = c ? (size_t)(c - p) : strlen(p);
         const char *colon = memchr(p, ':', n);

@@ -198,9 +198,41 @@ expect_bad_record() {
     assert_output "$(tsv '0|a,b')"
 }
 
+@test "map: -F '\\t' is a tab; a literal delimiter may have 8 bytes" {
+    printf 'u1\ti1\t5\n' >in.txt
+    run -0 als-map -q -V v --text -F '\t' in.txt
+    assert_output "$(tsv '0|0|5')"
+    printf 'u1<<<<>>>>i1<<<<>>>>5\n' >in8.txt
+    run -0 als-map -q -V v8 --text -F '<<<<>>>>' in8.txt
+    assert_output "$(tsv '0|0|5')"
+}
+
+@test "map: delimiter detection: the most frequent wins, ties go to tab, comma, ..., '::'" {
+    printf 'a;b,c;d,e;x\n' >semi.txt
+    run -0 als-map -q -V v1 -r none --text semi.txt
+    run -0 als-map --dump users -V v1
+    assert_output "$(tsv '0|a')"
+    printf 'a,b;c\n' >tie.txt
+    run -0 als-map -q -V v2 -r none --text tie.txt
+    run -0 als-map --dump users -V v2
+    assert_output "$(tsv '0|a')"
+    run -0 als-map --dump items -V v2
+    assert_output "$(tsv '0|b;c')"
+    printf 'a|b\tc\n' >tie2.txt
+    run -0 als-map -q -V v3 -r none --text tie2.txt
+    run -0 als-map --dump users -V v3
+    assert_output "$(tsv '0|a|b')"
+    # delimiters inside quotes do not count
+    printf '"a,b,c";d;e\n' >q.txt
+    run -0 als-map -q -V v4 --text -r none q.txt
+    run -0 als-map --dump users -V v4
+    assert_output "$(tsv '0|a,b,c')"
+}
+
 @test "map: an invalid -F or an undetectable delimiter is an error" {
     run -2 --separate-stderr als-map -V v --text -F '' "$DATA/map-basic.csv"
     run -2 --separate-stderr als-map -V v --text -F '"' "$DATA/map-basic.csv"
+    run -2 --separate-stderr als-map -V v --text -F '123456789' "$DATA/map-basic.csv"
     assert_file_absent v
     printf 'justoneword\n' >one.txt
     run -1 --separate-stderr als-map -V v --text one.txt
@@ -217,6 +249,43 @@ expect_bad_record() {
     assert_output "$(tsv '0|smith, j' '1|plain')"
     run -0 als-map --dump items -V v
     assert_output "$(tsv '0|the "best" item' '1|multi\nline' '2|plain')"
+}
+
+@test "map: a CR LF inside quotes is kept as one LF; a quote inside an unquoted field is data" {
+    printf 'u,i,r\r\n"a\r\nb",x,1\r\nab"c,y"z,2\r\n' >q.csv
+    run -0 als-map -q -V v --text -H q.csv
+    assert_output "$(tsv '0|0|1' '1|1|2')"
+    run -0 als-map --dump users -V v
+    assert_output "$(tsv '0|a\nb' '1|ab"c')"
+    run -0 als-map --dump items -V v
+    assert_output "$(tsv '0|x' '1|y"z')"
+}
+
+@test "map: an error in a record that spans lines names its first line" {
+    printf 'a,x,1\n"b\nc",y,bad\n' >q.csv
+    run -1 --separate-stderr als-map -V v --text q.csv
+    assert_contains "$stderr" "als-map: q.csv:2: rating 'bad'"
+}
+
+@test "map: empty lines are ignored but counted; the last line may lack its newline" {
+    printf 'a,x,1\n\n\r\nb,y,2\n\nc,z,oops' >e.csv
+    run -1 --separate-stderr als-map -V v --text e.csv
+    assert_contains "$stderr" "als-map: e.csv:6: rating 'oops'"
+    printf 'a,x,1\n\nb,y,2' >e2.csv
+    run -0 --separate-stderr als-map -V v --text e2.csv
+    assert_output "$(tsv '0|0|1' '1|1|2')"
+    assert_contains "$stderr" "2 records read, 2 written"
+}
+
+@test "map: errors in standard input are reported as (stdin)" {
+    printf 'a,x,1\nb,y,bad\n' | {
+        run -1 --separate-stderr als-map -V v --text
+        assert_contains "$stderr" "als-map: (stdin):2: rating 'bad'"
+    }
+    printf 'a,x,1\nb,y,bad\n' | {
+        run -1 --separate-stderr als-map -V v --text -
+        assert_contains "$stderr" "als-map: (stdin):2: rating 'bad'"
+    }
 }
 
 @test "map: line numbers after a quoted newline count physical lines" {
@@ -366,6 +435,29 @@ expect_bad_record() {
     assert_output "$(tsv '0|2|2' '1|0|-0.5' '1|1|0.5')"
 }
 
+@test "map: minmax:LO:HI given directly; a constant column maps to 1" {
+    printf 'u,a,5\nu,b,0\nu,c,12.5\n' >t.csv
+    run -0 als-map -q -V v --text --transform minmax:0:10 t.csv
+    assert_output "$(tsv '0|0|0.5' '0|1|0' '0|2|1.25')"
+    run -0 grep -x 'transform "minmax:0:10"' v/map.conf
+    printf 'u,a,3\nu,b,3\n' >c.csv
+    run -0 als-map -q -V w --text --transform minmax c.csv
+    assert_output "$(tsv '0|0|1' '0|1|1')"
+}
+
+@test "map: too many transforms or levels exit 2" {
+    local chain levels i
+    chain=scale:1
+    for i in $(seq 16); do chain+=,scale:1; done
+    run -2 --separate-stderr als-map -V v --text --transform "$chain" "$DATA/map-basic.csv"
+    run -0 --separate-stderr als-map -q -V v --text --transform "${chain#scale:1,}" \
+        "$DATA/map-basic.csv"
+    levels=l0
+    for i in $(seq 256); do levels+=,l$i; done
+    run -2 --separate-stderr als-map -V w --text --levels "$levels" "$DATA/map-levels.csv"
+    assert_file_absent w
+}
+
 @test "map: --transform clip:LO:HI, scale:X, binary" {
     printf 'u,a,0\nu,b,2.5\nu,c,9\nu,d,-3\n' >t.csv
     run -0 als-map -q -V v1 --text --transform clip:1:4 t.csv
@@ -442,9 +534,24 @@ expect_bad_record() {
     run -0 grep -x 'time-column "4"' v/map.conf
 }
 
+@test "map: times: 24:00, a leap second, a comma fraction, blanks, 8 digits are epoch seconds" {
+    printf '%s\n' \
+        'u,a,1,2025-12-31T24:00:00Z' \
+        'u,a,1,2025-12-31T23:59:60Z' \
+        'u,a,1,2026-01-01T00:00:00,9Z' \
+        'u,a,1, 1767225600 ' \
+        'u,a,1,20240102' \
+        'u,a,1,-1.5' \
+        'u,a,1,2024-02-29T12:00' >t.csv
+    run -0 als-map -q -V v --text -t 4 t.csv
+    assert_output "$(tsv '0|0|1|1767225600' '0|0|1|1767225600' '0|0|1|1767225600' \
+        '0|0|1|1767225600' '0|0|1|20240102' '0|0|1|-2' '0|0|1|1709208000')"
+}
+
 @test "map: a bad time is an error with file and line" {
     local t
-    for t in yesterday 2026-13-01T00:00:00Z 2026-02-30 12:00 2026-01-01T00:00:00+25:00 ''; do
+    for t in yesterday 2026-13-01T00:00:00Z 2026-02-30 2025-02-29 12:00 \
+        2026-01-01T00:00:00+25:00 2026-01-01T24:01 1e9 ''; do
         printf 'u,a,1,1767225600\nu,b,1,%s\n' "$t" >t.csv
         run -1 --separate-stderr als-map -V v --text -t 4 t.csv
         assert_contains "$stderr" "als-map: t.csv:2: " || return 1
@@ -585,20 +692,19 @@ expect_bad_record() {
     echo precious >notvocab/file.txt
     local before
     before=$(state_of notvocab)
-    run --separate-stderr als-map -V notvocab --text "$DATA/map-basic.csv"
-    ((status != 0))
+    run -2 --separate-stderr als-map -V notvocab --text "$DATA/map-basic.csv"
     assert_contains "$stderr" "notvocab"
     assert_empty "$output" "stdout"
     assert_eq "$before" "$(state_of notvocab)" "the directory"
     local mode
     for mode in --append --force --frozen; do
         run --separate-stderr als-map -V notvocab $mode --text "$DATA/map-basic.csv"
-        ((status != 0)) || _fail "$mode accepted a foreign directory" || return 1
+        ((status == 2)) || _fail "$mode on a foreign directory: exit $status, expected 2" ||
+            return 1
         assert_eq "$before" "$(state_of notvocab)" "the directory after $mode" || return 1
     done
     echo x >afile
-    run --separate-stderr als-map -V afile --text "$DATA/map-basic.csv"
-    ((status != 0))
+    run -2 --separate-stderr als-map -V afile --text "$DATA/map-basic.csv"
     assert_eq x "$(cat afile)"
 }
 
@@ -622,6 +728,33 @@ expect_bad_record() {
     assert_output "$(tsv '0|2|1|978300001')"
     run -0 als-map --dump items -V v
     assert_output "$(tsv '0|1193' '1|661' '2|42')"
+    # ... and, with --append, stored for the next run
+    run -0 grep -x 'delimiter ","' v/map.conf
+    printf '2,661,4,978300002\n' >next.csv
+    run -0 als-map -q -V v --append --text next.csv
+    assert_output "$(tsv '1|1|4|978300002')"
+}
+
+@test "map: -t none drops a stored time column; --no-header overrides a stored -H" {
+    als-map -q -V v --text -H -t 4 "$DATA/map-header.tsv" >/dev/null
+    tsv 'u9|m1|5|1767225700' >more.tsv
+    printf '\n' >>more.tsv
+    run -0 als-map -q -V v --append --text --no-header -t none more.tsv
+    assert_output "$(tsv '0|0|5')"
+    run -0 grep -x 'header no' v/map.conf
+    run -1 grep -q '^time-column' v/map.conf
+    # a name without a header line is a usage error
+    run -2 --separate-stderr als-map -V w --text --no-header -u user_id "$DATA/map-header.tsv"
+    assert_file_absent w
+    run -2 --separate-stderr als-map -V w --text -H --no-header "$DATA/map-header.tsv"
+}
+
+@test "map: -v prints the settled format of the log" {
+    run -0 --separate-stderr als-map -v -V v --text -t 4 "$DATA/map-ml1m.dat"
+    assert_contains "$stderr" "delimiter"
+    assert_contains "$stderr" "::"
+    run -0 --separate-stderr als-map -q -V w --text -t 4 "$DATA/map-ml1m.dat"
+    assert_empty "$stderr"
 }
 
 @test "map: DIR remembers --levels and --transform" {
@@ -678,10 +811,16 @@ expect_bad_record() {
         sleep 0.1
     done
     run --separate-stderr als-map -V v --append -o out2.trp "$DATA/map-basic.csv"
+    local st2=$status err2=$stderr
+    # readers take no lock
+    run -0 --separate-stderr als-map -V v --frozen --text "$DATA/map-basic.csv"
+    assert_output "$(tsv '0|0|5' '1|1|3' '0|2|4' '2|0|1')"
+    run -0 als-map --dump items -V v
     exec 4>&-
     wait "$pid"
-    ((status == 1)) || _fail "second writer: exit $status, expected 1" "$stderr"
-    assert_contains "$stderr" "'v'"
+    ((st2 == 1)) || _fail "second writer: exit $st2, expected 1" "$err2"
+    assert_contains "$err2" "'v'"
+    assert_contains "$err2" "is being written by another process"
     assert_file_absent out2.trp
     run -0 als-map --dump users -V v
     assert_output "$(tsv '0|alice' '1|bob' '2|carol' '3|x')"
@@ -918,7 +1057,7 @@ expect_bad_record() {
     run -0 --separate-stderr als-map -V v --text --on-error skip --max-errors 3 in.csv
     assert_output "$(tsv '0|0|1' '1|1|2' '2|1|3')"
     run -1 --separate-stderr als-map -V w -o out.trp --on-error skip --max-errors 2 in.csv
-    assert_contains "$stderr" "2"
+    assert_contains "$stderr" "more than 2 bad records; giving up"
     no_output_files
     assert_file_absent w
     run -1 --separate-stderr als-map -V w -o out.trp --on-error skip --max-errors 0 in.csv

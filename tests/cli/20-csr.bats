@@ -143,7 +143,7 @@ flip_byte() {
     small_fixture
     als-csr -q -V v -o v.csr t.tsv
     run -0 als-csr --info v.csr
-    assert_contains "$output" "rows${T}4${T}"$'\n'"cols${T}4"
+    assert_contains "$output" "rows${T}4"$'\n'"cols${T}4"$'\n'"nnz${T}7"
     # binary triples carry the vocabulary sizes in their end marker: row 3 is still there
     als-csr -q -o bin.csr t.trp
     cmp v.csr bin.csr
@@ -286,10 +286,12 @@ flip_byte() {
     cmp te1.csr te1r.csr
     cmp tr1.csr tr1r.csr
     als-csr -q --test-fraction 0.4 --seed 2 --test te2.csr -o tr2.csr s.tsv
-    ! cmp -s te1.csr te2.csr
-    ! cmp -s tr1.csr tr2.csr
+    run -1 cmp -s te1.csr te2.csr
+    run -1 cmp -s tr1.csr tr2.csr
     # the entries differ, not just the seed written in META
-    ! cmp -s <(als-csr --dump te1.csr) <(als-csr --dump te2.csr)
+    als-csr --dump te1.csr >te1.txt
+    als-csr --dump te2.csr >te2.txt
+    run -1 cmp -s te1.txt te2.txt
     # --seed 0 is the default
     als-csr -q --leave-out 2 --test d.csr -o dtr.csr s.tsv
     als-csr -q --leave-out 2 --seed 0 --test d0.csr -o d0tr.csr s.tsv
@@ -523,13 +525,70 @@ flip_byte() {
     no_temp_files .
 }
 
+# write_trp FILE USERS ITEMS U I V [U I V ...]: a binary TRP1 stream (no time) of the given
+# records whose end marker declares USERS x ITEMS (layout in lib/triples.h)
+write_trp() {
+    python3 -c '
+import struct, sys, zlib
+a = sys.argv[1:]
+path, users, items = a[0], int(a[1]), int(a[2])
+recs = [(int(a[k]), int(a[k + 1]), float(a[k + 2])) for k in range(3, len(a), 3)]
+h = bytearray(64)
+h[0:4] = b"ALSB"; h[4:8] = b"TRP1"; struct.pack_into("<H", h, 8, 1)
+struct.pack_into("<I", h, 60, zlib.crc32(bytes(h[:60])))
+body = b"".join(struct.pack("<IIf", u, i, v) for u, i, v in recs)
+blk = b"TBLK" + struct.pack("<III", len(recs), zlib.crc32(body), 0) + body if recs else b""
+tail = struct.pack("<QQQ", len(recs), users, items)
+end = b"TEND" + struct.pack("<III", 0, zlib.crc32(tail), 0) + tail
+open(path, "wb").write(bytes(h) + blk + end)
+' "$@"
+}
+
+@test "csr: binary triples: dimensions from the end marker; an index beyond them is an error" {
+    write_trp ok.trp 3 5 0 1 2.5 2 4 1
+    als-csr -q -o ok.csr ok.trp
+    run -0 als-csr --info ok.csr
+    assert_contains "$output" "rows${T}3"$'\n'"cols${T}5"$'\n'"nnz${T}2"
+    run -0 als-csr --dump ok.csr
+    assert_output "$(tsv '0|1|2.5' '2|4|1')"
+    # user 3 in a stream that declares 3 users
+    write_trp bad.trp 3 5 0 1 2.5 3 0 1
+    run -1 --separate-stderr als-csr -o r.csr bad.trp
+    assert_contains "$stderr" "als-csr: "
+    assert_contains "$stderr" "bad.trp"
+    assert_contains "$stderr" "end marker"
+    assert_file_absent r.csr
+    # -V (4 x 4) overrides the end marker (9 x 9) when the records fit it
+    als-map -q -V v "$DATA/csr-vocab.csv" >/dev/null
+    write_trp wide.trp 9 9 0 1 2.5 3 0 1
+    als-csr -q -V v -o r.csr wide.trp
+    run -0 als-csr --info r.csr
+    assert_contains "$output" "rows${T}4"$'\n'"cols${T}4"$'\n'"nnz${T}2"
+    run -0 als-csr --dump r.csr
+    assert_output "$(tsv '0|1|2.5' '3|0|1')"
+    rm r.csr
+    write_trp wide2.trp 9 9 0 1 2.5 3 6 1
+    run -1 --separate-stderr als-csr -V v -o r.csr wide2.trp
+    assert_contains "$stderr" "record 2"
+    assert_contains "$stderr" "(3, 6)"
+    assert_file_absent r.csr
+    # a NaN value in a binary stream
+    write_trp nan.trp 3 5 0 1 nan
+    run -1 --separate-stderr als-csr -o r2.csr nan.trp
+    assert_contains "$stderr" "record 1"
+    assert_contains "$stderr" "not finite"
+    assert_file_absent r2.csr
+}
+
 @test "csr: NaN, inf and malformed text triples are data errors with file and line" {
     printf '0\t0\t1\n1\t1\tnan\n' >nan.tsv
     run -1 --separate-stderr als-csr -o r.csr nan.tsv
     assert_contains "$stderr" "als-csr: nan.tsv:2: "
     assert_contains "$stderr" "nan"
     assert_file_absent r.csr
-    printf '0\t0\tinf\n' | { run -1 --separate-stderr als-csr -o r.csr; assert_contains "$stderr" ":1: "; }
+    printf '0\t0\tinf\n' >inf.tsv
+    run -1 --separate-stderr als-csr -o r.csr - <inf.tsv
+    assert_contains "$stderr" "(stdin):1: "
     printf '0\t0\n' >two.tsv
     run -1 --separate-stderr als-csr -o r.csr two.tsv
     assert_contains "$stderr" "two.tsv:1: "
@@ -540,6 +599,8 @@ flip_byte() {
     printf '0\t0\t1\t100\n0\t1\t1\n' >mixed.tsv
     run -1 --separate-stderr als-csr -o r.csr mixed.tsv
     assert_contains "$stderr" "record 2"
+    # the first record had a time: the message must not say it did not
+    assert_not_contains "$stderr" "lacks a time column, the first did not"
     assert_file_absent r.csr
     no_temp_files .
 }
@@ -589,22 +650,22 @@ flip_byte() {
 
     # a failing run (bad input) keeps the previous output byte for byte
     als-csr -q -V v -o r.csr t.tsv
-    cp r.csr r.before
+    cp r.csr r.old
     printf '0\t0\tnan\n' >nan.tsv
     run -1 als-csr -V v -o r.csr nan.tsv
-    cmp r.csr r.before
+    cmp r.csr r.old
     printf '9\t0\t1\n' >big.tsv
     run -1 als-csr -V v -o r.csr big.tsv
-    cmp r.csr r.before
+    cmp r.csr r.old
     head -c 100 t.trp >cut.trp
     run -1 als-csr -V v -o r.csr cut.trp
-    cmp r.csr r.before
+    cmp r.csr r.old
     # and a failing split keeps both previous files
     als-csr -q -V v --leave-out 1 --test te.csr -o tr.csr t.tsv
-    cp te.csr te.before && cp tr.csr tr.before
+    cp te.csr te.old && cp tr.csr tr.old
     run -1 als-csr -V v --leave-out 1 --by-time --test te.csr -o tr.csr t.tsv
     run -1 als-csr -V v --leave-out 1 --test te.csr -o tr.csr big.tsv
-    cmp te.csr te.before
-    cmp tr.csr tr.before
+    cmp te.csr te.old
+    cmp tr.csr tr.old
     no_temp_files .
 }

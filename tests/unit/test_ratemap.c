@@ -357,8 +357,8 @@ TEST(single_transforms)
     T_TRUE(ap(&m, 12) == 1.25); /* minmax does not clip */
     ratemap_release(&m);
 
-    /* The empty chain is the identity. */
-    T_OK(mk(&m, "", NULL, 0));
+    /* No chain is the identity. */
+    ratemap_init(&m);
     T_EQ_U64(m.nsteps, 0);
     T_TRUE(ap(&m, 3.5) == 3.5);
     ratemap_release(&m);
@@ -469,8 +469,8 @@ TEST(transform_syntax_errors)
     static const char *const bad[] = {
         "bogus", "log1p:1", "binary:0", "clip", "clip:1", "clip:2:1", "clip:a:b",
         "scale", "scale:", "scale:abc", "scale:inf", "scale:nan", "scale:1e999", "scale:1:2",
-        "minmax:1", "minmax:5:1", "minmax:1:2:3", "log1p,,binary", ",log1p", "LOG1P",
-        "log1p ", " log1p",
+        "minmax:1", "minmax:5:1", "minmax:1:2:3", "log1p,,binary", ",log1p", "log1p,", "",
+        "LOG1P", "log1p ", " log1p",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct ratemap m;
@@ -568,8 +568,8 @@ TEST(equal)
         ratemap_init(&b);                                                                  \
         if (*(la)) T_OK(ratemap_set_levels(&a, la, &d));                                   \
         if (*(lb)) T_OK(ratemap_set_levels(&b, lb, &d));                                   \
-        T_OK(ratemap_set_transforms(&a, ca, &d));                                          \
-        T_OK(ratemap_set_transforms(&b, cb, &d));                                          \
+        if (*(ca)) T_OK(ratemap_set_transforms(&a, ca, &d));                               \
+        if (*(cb)) T_OK(ratemap_set_transforms(&b, cb, &d));                               \
     } while (0)
 #define DONE() do { ratemap_release(&a); ratemap_release(&b); } while (0)
 
