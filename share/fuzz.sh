@@ -129,7 +129,7 @@ for t in $targets; do
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art" $dict \
         ${FUZZ_ARGS:-} "$corpus" > "$log" 2>&1 || rc=$?
 
-    runs=$(sed -n 's/^stat::number_of_executed_runs: *//p' "$log" | tail -n 1)
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
     eps=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -n 1)
     last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -n 1 || true)
     cov=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')

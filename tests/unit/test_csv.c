@@ -242,8 +242,9 @@ TEST(detect_most_frequent_and_ties)
 
 TEST(detect_double_colon_wins_ties)
 {
-    /* csv.h: "::" is chosen when it is at least as frequent as the ':'-free candidates.
-     * MovieLens movies.dat: 2 "::" and 2 "|" in "1::Toy Story (1995)::Animation|Children's|Comedy". */
+    /* csv.h: "::" wins ties.
+     * MovieLens movies.dat has 2 "::" and 2 "|" in
+     * "1::Toy Story (1995)::Animation|Children's|Comedy". */
     T_EQ_STR(detect("1::Toy Story (1995)::Animation|Children's|Comedy"), "::");
     T_EQ_STR(detect("a::b,c"), "::");
     T_EQ_STR(detect("a::b,c,d"), ",");
@@ -256,8 +257,12 @@ TEST(detect_ignores_quoted_text)
     T_EQ_STR(detect("\"a|b|c\";\"d|e\";f"), ";");
     /* Only quoted candidates: none counts. */
     T_EQ_STR(detect("\"a,b\""), "(EFORMAT)");
-    /* A doubled quote closes and reopens: the comma after it is still inside. */
+    /* A doubled quote inside a quoted field is data: the comma after it is still inside. */
     T_EQ_STR(detect("\"a\"\",b\"|c"), "|");
+    /* A quote opens a quoted field only at the start of a field (as csv_split reads
+     * it): in '5" screen' it is data, so the commas after it count (2 against 1 pipe). */
+    T_EQ_STR(detect("5\" screen,tv,1|2"), ",");
+    T_EQ_STR(detect("a,\"b|c|d\",e"), ",");
 }
 
 static const char *

@@ -275,6 +275,16 @@ TEST(default_rating_column)
     logread_close(&r);
     logspec_release(&s);
 
+    /* "none" for the time column: no time, even when a column would be there. */
+    p = log_file("time-none.csv", "u,i,3,1700000000\n");
+    mkspec(&s, "", -1, NULL, NULL, NULL, "none");
+    T_OK(logread_open(&r, p, &s, &d));
+    T_EQ_INT(r.idx[LOG_TIME], -1);
+    T_EQ_INT(logread_next(&r, &rec, &d), 1);
+    T_REC(&rec, "u", "i", "3", NULL);
+    logread_close(&r);
+    logspec_release(&s);
+
     /* Columns by number, in any order. */
     p = log_file("num.csv", "5,x,y,u,i\n");
     mkspec(&s, "", 0, "4", "5", "1", "2");
@@ -471,11 +481,15 @@ TEST(open_errors)
     T_EQ_STR(d.msg, want);
     logspec_release(&s);
 
-    /* An empty log without a header is simply empty. */
+    /* An empty log without a header is simply empty, and settles nothing that a later,
+     * real log should decide: no delimiter, header or rating column is written back. */
     struct logrec rec;
     mkspec(&s, "", -1, NULL, NULL, NULL, NULL);
     T_OK(logread_open(&r, e, &s, &d));
     T_EQ_INT(logread_next(&r, &rec, &d), 0);
+    T_EQ_STR(s.delim, "");
+    T_EQ_INT(s.header, -1);
+    T_TRUE(s.col[LOG_RATING] == NULL);
     logread_close(&r);
     logspec_release(&s);
 

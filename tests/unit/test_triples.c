@@ -397,7 +397,8 @@ TEST(text_parsing)
 
     static const struct { const char *text, *msg; } bad[] = {
         { "1\t2\n", ":1: expected 3 or 4 tab-separated fields (user, item, value[, time])" },
-        { "1\t2\t3\t4\t5\n", ":1: expected 3 or 4 tab-separated fields (user, item, value[, time])" },
+        { "1\t2\t3\t4\t5\n",
+          ":1: expected 3 or 4 tab-separated fields (user, item, value[, time])" },
         { "\n1 2 3\n", ":2: expected 3 or 4 tab-separated fields (user, item, value[, time])" },
         { "-1\t2\t3\n", ":1: user and item must be indices 0-4294967295" },
         { "1\t4294967296\t3\n", ":1: user and item must be indices 0-4294967295" },

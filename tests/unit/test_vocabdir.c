@@ -225,6 +225,26 @@ TEST(delimiters_and_header_round_trip)
     }
 }
 
+TEST(unsettled_format_round_trip)
+{
+    /* Every log so far was empty: no delimiter and no header decision yet. Both stay
+     * undecided through save and load. */
+    const char *dir = tpath("unsettled");
+    struct vocabdir v, w;
+    struct diag d;
+    fill(&v, dir);
+    v.spec.delim[0] = '\0';
+    v.spec.header = -1;
+    T_OK(vocabdir_save(&v, &d));
+    vocabdir_init(&w);
+    T_OK(vocabdir_load(&w, dir, 0, &d));
+    T_EQ_STR(w.spec.delim, "");
+    T_EQ_INT(w.spec.header, -1);
+    T_EQ_STR(w.spec.col[LOG_USER], "user \"id\"");
+    vocabdir_release(&w);
+    vocabdir_release(&v);
+}
+
 TEST(unfitted_and_no_transforms)
 {
     const char *dir = tpath("nofit");

@@ -589,6 +589,31 @@ TEST(out_mode_follows_umask)
     umask(old);
 }
 
+TEST(out_through_symlink_replaces_the_target)
+{
+    /* As git's lockfiles do: the file the link points to is replaced, the link stays. */
+    const char *real = tpath("real.txt");
+    const char *link = tpath("link.txt");
+    struct zio_out o;
+    struct diag d;
+    struct stat st;
+    T_OK(spit(real, "old\n", 4));
+    unlink(link);
+    T_OK(symlink("real.txt", link));
+    T_OK(zio_out_open(&o, link, &d));
+    T_OK(zio_out_write(&o, "new\n", 4, &d));
+    T_OK(zio_out_commit(&o, &d));
+    T_OK(lstat(link, &st));
+    T_TRUE(S_ISLNK(st.st_mode));
+    size_t len;
+    unsigned char *b = slurp(real, &len);
+    T_EQ_MEM(b, len, "new\n", 4);
+    free(b);
+    b = slurp(link, &len);
+    T_EQ_MEM(b, len, "new\n", 4);
+    free(b);
+}
+
 TEST(out_into_missing_directory)
 {
     char p[600];

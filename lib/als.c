@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: MIT */
+/* als: alternating least squares solvers, explicit (weighted-λ, biases) and implicit (HKV). */
+#include "als.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "linalg.h"
+#include "xmem.h"
+
+void
+als_params_default(struct als_params *p, int implicit)
+{
+    memset(p, 0, sizeof *p);
+    p->k = 10;
+    p->iters = 5;
+    p->cg_steps = 3;
+    p->alpha = 40.0;
+    p->lambda = 0.01;
+    p->implicit = implicit;
+    p->biases = !implicit;
+    p->solver = implicit ? ALS_SOLVER_CG : ALS_SOLVER_CHOLESKY;
+}
+
+static uint64_t
+mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+void
+als_init_rows(struct model *m, int side, uint64_t from, uint64_t seed)
+{
+    uint64_t n = side ? m->items : m->users;
+    float *X = side ? m->V : m->U;
+    float *xb = side ? m->ib : m->ub;
+    /* Uniform in +-0.5/sqrt(k): small enough that the first products are near 0. */
+    float scale = 1.0f / sqrtf((float)m->k);
+    uint64_t key = mix64(seed ^ (side ? 0x17e5ull : 0x05e5ull));
+    for (uint64_t r = from; r < n; r++) {
+        uint64_t h = mix64(key ^ mix64(r));
+        for (uint32_t j = 0; j < m->k; j++) {
+            h = mix64(h + j);
+            X[r * m->k + j] = scale * ((float)(h >> 40) / (float)(1 << 24) - 0.5f);
+        }
+        if (xb)
+            xb[r] = 0.0f;
+    }
+}
+
+double
+als_mean(const struct csr *c)
+{
+    double s = 0;
+    for (uint64_t k = 0; k < c->r.nnz; k++)
+        s += c->r.val[k];
+    return c->r.nnz ? s / (double)c->r.nnz : 0.0;
+}
+
+/* What a half-step solves: rows of X (nx x k) from the entries of M against Y. */
+struct side {
+    const struct csr_mat *M;
+    const float *Y, *ybias; /* ybias: the other side's biases (explicit with biases) */
+    float *X, *xbias;
+    uint32_t k, dim; /* dim = k + 1 with biases */
+};
+
+static struct side
+side_of(const struct csr *c, struct model *m, int side)
+{
+    struct side s;
+    s.M = side ? &c->t : &c->r;
+    s.Y = side ? m->U : m->V;
+    s.X = side ? m->V : m->U;
+    s.ybias = m->biases ? (side ? m->ub : m->ib) : NULL;
+    s.xbias = m->biases ? (side ? m->ib : m->ub) : NULL;
+    s.k = m->k;
+    s.dim = m->k + (m->biases ? 1 : 0);
+    return s;
+}
+
+/* Per-thread scratch: the system, the right-hand side, gathered rows and CG vectors. */
+struct work {
+    float *A, *b, *G, *x, *r, *p, *Ap, *tmp;
+    size_t gcap;
+};
+
+static void
+work_free(struct work *w)
+{
+    free(w->A);
+    free(w->b);
+    free(w->G);
+    free(w->x);
+    free(w->r);
+    free(w->p);
+    free(w->Ap);
+    free(w->tmp);
+}
+
+static int
+work_alloc(struct work *w, uint32_t dim, uint64_t maxdeg)
+{
+    memset(w, 0, sizeof *w);
+    w->gcap = maxdeg ? (size_t)maxdeg : 1;
+    w->A = xmem_alloc_aligned((size_t)dim * dim * 4);
+    w->b = xmem_alloc_aligned((size_t)dim * 4);
+    w->G = xmem_alloc_aligned(w->gcap * dim * 4);
+    w->x = xmem_alloc_aligned((size_t)dim * 4);
+    w->r = xmem_alloc_aligned((size_t)dim * 4);
+    w->p = xmem_alloc_aligned((size_t)dim * 4);
+    w->Ap = xmem_alloc_aligned((size_t)dim * 4);
+    w->tmp = xmem_alloc_aligned((size_t)dim * 4);
+    if (!w->A || !w->b || !w->G || !w->x || !w->r || !w->p || !w->Ap || !w->tmp) {
+        work_free(w);
+        return ALS_ENOMEM;
+    }
+    return 0;
+}
+
+static float
+dot(const float *a, const float *b, uint32_t n)
+{
+    float s = 0;
+    for (uint32_t j = 0; j < n; j++)
+        s += a[j] * b[j];
+    return s;
+}
+
+static void
+axpy(float a, const float *x, float *y, uint32_t n)
+{
+    for (uint32_t j = 0; j < n; j++)
+        y[j] += a * x[j];
+}
+
+/* Row z of the design for entry t: the other side's factors, plus a 1 for the bias. */
+static void
+design_row(const struct side *s, uint32_t col, float scale, float *z)
+{
+    const float *y = s->Y + (size_t)col * s->k;
+    for (uint32_t j = 0; j < s->k; j++)
+        z[j] = scale * y[j];
+    if (s->dim > s->k)
+        z[s->k] = scale;
+}
+
+/*
+ * Every row solves (D + sum_t w_t z_t z_t^T) x = sum_t q_t z_t:
+ *   implicit: D = Y^T Y + lambda I, w = alpha |r|, q = (1 + alpha r) [r > 0];
+ *   explicit: D = lambda n I, w = 1, q = r - mu - bias of the other side.
+ */
+static void
+entry_weights(const struct als_params *p, const struct side *s, double mu, uint32_t col,
+              float r, float *w, float *q)
+{
+    if (p->implicit) {
+        *w = (float)(p->alpha * fabs((double)r));
+        *q = r > 0 ? (float)(1.0 + p->alpha * (double)r) : 0.0f;
+    } else {
+        *w = 1.0f;
+        *q = (float)((double)r - mu - (s->ybias ? (double)s->ybias[col] : 0.0));
+    }
+}
+
+/* A v for the row's system without forming A (CG). */
+static void
+apply_system(const struct als_params *p, const struct side *s, const float *D, double mu,
+             uint64_t b0, uint64_t e0, float diag, const float *v, float *out, float *tmp)
+{
+    uint32_t dim = s->dim;
+    if (p->implicit)
+        la_symv(dim, D, v, out);
+    else
+        memset(out, 0, dim * sizeof *out);
+    axpy(diag, v, out, dim);
+    for (uint64_t t = b0; t < e0; t++) {
+        float w, q;
+        uint32_t col = s->M->idx[t];
+        entry_weights(p, s, mu, col, s->M->val[t], &w, &q);
+        if (w == 0.0f)
+            continue;
+        design_row(s, col, 1.0f, tmp);
+        axpy(w * dot(tmp, v, dim), tmp, out, dim);
+    }
+}
+
+static int
+solve_row(const struct als_params *p, const struct side *s, const float *D, double mu,
+          uint64_t row, struct work *w)
+{
+    const struct csr_mat *M = s->M;
+    uint64_t b0 = M->ptr[row], e0 = M->ptr[row + 1], n = e0 - b0;
+    uint32_t dim = s->dim;
+    float *x = s->X + row * s->k;
+    if (n == 0 && !p->implicit) {
+        /* Nothing observed: the weighted-lambda minimiser is 0. */
+        memset(x, 0, s->k * sizeof *x);
+        if (s->xbias)
+            s->xbias[row] = 0.0f;
+        return 0;
+    }
+    float diag = p->implicit ? (float)p->lambda : (float)(p->lambda * (double)n);
+    memset(w->b, 0, dim * sizeof *w->b);
+    for (uint64_t t = b0; t < e0; t++) {
+        float wt, q;
+        uint32_t col = M->idx[t];
+        entry_weights(p, s, mu, col, M->val[t], &wt, &q);
+        if (q != 0.0f) {
+            design_row(s, col, 1.0f, w->tmp);
+            axpy(q, w->tmp, w->b, dim);
+        }
+    }
+    if (p->solver == ALS_SOLVER_CHOLESKY) {
+        if (p->implicit) {
+            memcpy(w->A, D, (size_t)dim * dim * sizeof *w->A);
+        } else {
+            memset(w->A, 0, (size_t)dim * dim * sizeof *w->A);
+        }
+        for (uint32_t j = 0; j < dim; j++)
+            w->A[j * dim + j] += diag;
+        /* Gather the weighted rows, then one rank-n update: far faster than n rank-1s. */
+        size_t g = 0;
+        for (uint64_t t = b0; t < e0; t++) {
+            float wt, q;
+            uint32_t col = M->idx[t];
+            entry_weights(p, s, mu, col, M->val[t], &wt, &q);
+            if (wt > 0.0f)
+                design_row(s, col, sqrtf(wt), w->G + g++ * dim);
+        }
+        la_gram_upper(g, dim, w->G, 1.0f, 1.0f, w->A);
+        memcpy(w->x, w->b, dim * sizeof *w->x);
+        if (la_posv(dim, w->A, w->x) != 0)
+            return ALS_ENUMERIC;
+    } else {
+        /* Conjugate gradient, warm-started from the current row (Takács et al. 2011). */
+        memcpy(w->x, x, s->k * sizeof *x);
+        if (s->xbias)
+            w->x[s->k] = s->xbias[row];
+        apply_system(p, s, D, mu, b0, e0, diag, w->x, w->Ap, w->tmp);
+        for (uint32_t j = 0; j < dim; j++)
+            w->r[j] = w->b[j] - w->Ap[j];
+        memcpy(w->p, w->r, dim * sizeof *w->p);
+        float rs = dot(w->r, w->r, dim);
+        for (uint32_t it = 0; it < p->cg_steps && rs > 1e-20f; it++) {
+            apply_system(p, s, D, mu, b0, e0, diag, w->p, w->Ap, w->tmp);
+            float pAp = dot(w->p, w->Ap, dim);
+            if (!(pAp > 0.0f))
+                break;
+            float a = rs / pAp;
+            axpy(a, w->p, w->x, dim);
+            axpy(-a, w->Ap, w->r, dim);
+            float rs2 = dot(w->r, w->r, dim);
+            float beta = rs2 / rs;
+            for (uint32_t j = 0; j < dim; j++)
+                w->p[j] = w->r[j] + beta * w->p[j];
+            rs = rs2;
+        }
+    }
+    for (uint32_t j = 0; j < dim; j++)
+        if (!isfinite(w->x[j]))
+            return ALS_ENUMERIC;
+    memcpy(x, w->x, s->k * sizeof *x);
+    if (s->xbias)
+        s->xbias[row] = w->x[s->k];
+    return 0;
+}
+
+int
+als_half_step(const struct als_params *p, const struct csr *c, struct model *m, int side,
+              uint64_t from, uint64_t to, struct als_failure *fail, struct diag *d)
+{
+    struct side s = side_of(c, m, side);
+    uint32_t dim = s.dim;
+    double mu = m->mu;
+    uint64_t ny = side ? m->users : m->items;
+    float *D = NULL;
+    if (p->implicit) {
+        /* Y^T Y once per half-step: every row's system starts from it. */
+        D = xmem_alloc_aligned((size_t)dim * dim * sizeof *D);
+        if (!D)
+            return diag_set(d, ALS_ENOMEM, "out of memory");
+        la_gram_upper(ny, dim, s.Y, 1.0f, 0.0f, D);
+    }
+    uint64_t maxdeg = 0;
+    for (uint64_t r = from; r < to; r++)
+        if (s.M->ptr[r + 1] - s.M->ptr[r] > maxdeg)
+            maxdeg = s.M->ptr[r + 1] - s.M->ptr[r];
+    uint64_t bad_row = UINT64_MAX;
+    int oom = 0;
+    unsigned nthreads = p->threads ? p->threads : 1;
+#pragma omp parallel num_threads(nthreads)
+    {
+        struct work w;
+        int ok = work_alloc(&w, dim, maxdeg) == 0;
+        if (!ok) {
+#pragma omp atomic write
+            oom = 1;
+        }
+#pragma omp for schedule(dynamic, 32)
+        for (uint64_t r = from; r < to; r++) {
+            if (!ok)
+                continue;
+            if (solve_row(p, &s, D, mu, r, &w) < 0) {
+                /* The lowest failing row is reported, whatever the thread timing. */
+#pragma omp critical(als_bad_row)
+                if (r < bad_row)
+                    bad_row = r;
+            }
+        }
+        if (ok)
+            work_free(&w);
+    }
+    free(D);
+    if (oom)
+        return diag_set(d, ALS_ENOMEM, "out of memory for the solver workspace");
+    if (bad_row != UINT64_MAX) {
+        fail->side = side;
+        fail->row = bad_row;
+        fail->degree = s.M->ptr[bad_row + 1] - s.M->ptr[bad_row];
+        return diag_set(d, ALS_ENUMERIC, "%s %llu (%llu interactions): the system is not "
+                        "positive definite or gave a non-finite factor; raise --lambda",
+                        side ? "item" : "user", (unsigned long long)bad_row,
+                        (unsigned long long)fail->degree);
+    }
+    return 0;
+}
+
+double
+als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
+{
+    uint32_t k = m->k;
+    uint64_t nu = m->users;
+    double *part = calloc(nu ? (size_t)nu : 1, sizeof *part);
+    float *G = NULL;
+    if (!part)
+        return NAN;
+    if (p->implicit) {
+        G = xmem_alloc_aligned((size_t)k * k * sizeof *G);
+        if (!G) {
+            free(part);
+            return NAN;
+        }
+        la_gram(m->items, k, m->V, 1.0f, 0.0f, G);
+    }
+    unsigned nthreads = p->threads ? p->threads : 1;
+#pragma omp parallel for schedule(dynamic, 64) num_threads(nthreads)
+    for (uint64_t u = 0; u < nu; u++) {
+        const float *x = m->U + u * k;
+        double s = 0;
+        if (p->implicit) {
+            /* Every (u, i) with confidence 1 and preference 0: x^T (Y^T Y) x; then the
+             * nonzeros correct their own terms. */
+            for (uint32_t a = 0; a < k; a++)
+                s += (double)x[a] * (double)dot(G + (size_t)a * k, x, k);
+        }
+        uint64_t n = c->r.ptr[u + 1] - c->r.ptr[u];
+        for (uint64_t t = c->r.ptr[u]; t < c->r.ptr[u + 1]; t++) {
+            uint32_t i = c->r.idx[t];
+            double r = c->r.val[t];
+            double pred = dot(x, m->V + (size_t)i * k, k);
+            if (p->implicit) {
+                double conf = 1.0 + p->alpha * fabs(r), pref = r > 0 ? 1.0 : 0.0;
+                s += conf * (pref - pred) * (pref - pred) - pred * pred;
+            } else {
+                if (m->biases)
+                    pred += m->mu + m->ub[u] + m->ib[i];
+                s += (r - pred) * (r - pred);
+            }
+        }
+        double reg = dot(x, x, k);
+        if (!p->implicit && m->biases)
+            reg += (double)m->ub[u] * m->ub[u];
+        s += p->lambda * (p->implicit ? 1.0 : (double)n) * reg;
+        part[u] = s;
+    }
+    double loss = 0;
+    for (uint64_t u = 0; u < nu; u++)
+        loss += part[u];
+    for (uint64_t i = 0; i < m->items; i++) {
+        const float *y = m->V + i * k;
+        double reg = dot(y, y, k);
+        if (!p->implicit && m->biases)
+            reg += (double)m->ib[i] * m->ib[i];
+        double n = (double)(c->t.ptr[i + 1] - c->t.ptr[i]);
+        loss += p->lambda * (p->implicit ? 1.0 : n) * reg;
+    }
+    free(part);
+    free(G);
+    return loss;
+}
