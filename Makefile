@@ -12,14 +12,16 @@ B        ?= build
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
+# Rows are solved in parallel with OpenMP (gcc's libgomp; clang needs libomp-dev).
+OPENMP   ?= -fopenmp
 WARN      = -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wvla -Wformat=2 -Wdouble-promotion $(if $(WERROR),-Werror)
 ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DALS_VERSION='"$(VERSION)"' -Ilib \
             $(shell $(PKG_CONFIG) --cflags zlib $(BLAS_PC) 2>/dev/null) $(CPPFLAGS)
-ALL_CFLAGS = -std=c11 -pthread $(WARN) $(CFLAGS)
+ALL_CFLAGS = -std=c11 -pthread $(OPENMP) $(WARN) $(CFLAGS)
 BLAS_LIBS ?= $(shell $(PKG_CONFIG) --libs $(BLAS_PC) 2>/dev/null || echo -lopenblas -llapacke)
 LIBS      = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz) $(BLAS_LIBS) -lm
-ALL_LDFLAGS = -pthread $(LDFLAGS)
+ALL_LDFLAGS = -pthread $(OPENMP) $(LDFLAGS)
 
 LIB_SRCS  = $(sort $(wildcard lib/*.c))
 LIB_OBJS  = $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)

@@ -60,7 +60,7 @@ als_mean(const struct csr *c)
 {
     double s = 0;
     for (uint64_t k = 0; k < c->r.nnz; k++)
-        s += c->r.val[k];
+        s += (double)c->r.val[k];
     return c->r.nnz ? s / (double)c->r.nnz : 0.0;
 }
 
@@ -371,13 +371,13 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
                 s += conf * (pref - pred) * (pref - pred) - pred * pred;
             } else {
                 if (m->biases)
-                    pred += m->mu + m->ub[u] + m->ib[i];
+                    pred += m->mu + (double)m->ub[u] + (double)m->ib[i];
                 s += (r - pred) * (r - pred);
             }
         }
         double reg = dot(x, x, k);
         if (!p->implicit && m->biases)
-            reg += (double)m->ub[u] * m->ub[u];
+            reg += (double)m->ub[u] * (double)m->ub[u];
         s += p->lambda * (p->implicit ? 1.0 : (double)n) * reg;
         part[u] = s;
     }
@@ -388,7 +388,7 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
         const float *y = m->V + i * k;
         double reg = dot(y, y, k);
         if (!p->implicit && m->biases)
-            reg += (double)m->ib[i] * m->ib[i];
+            reg += (double)m->ib[i] * (double)m->ib[i];
         double n = (double)(c->t.ptr[i + 1] - c->t.ptr[i]);
         loss += p->lambda * (p->implicit ? 1.0 : n) * reg;
     }

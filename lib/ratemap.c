@@ -377,13 +377,14 @@ int
 ratemap_apply(const struct ratemap *m, double x, double *out, struct diag *d)
 {
     double in = x;
+    static const char *const names[] = { "", "log1p", "minmax", "clip", "scale", "binary" };
+    if (!isfinite(x))
+        return diag_set(d, ALS_ENUMERIC, "rating %g is not finite", x);
     for (unsigned i = 0; i < m->nsteps; i++) {
         x = apply_step(&m->step[i], x);
         if (!isfinite(x))
             return diag_set(d, ALS_ENUMERIC, "rating %g is not finite after transform %u (%s)",
-                            in, i + 1,
-                            m->step[i].op == RATEMAP_LOG1P ? "log1p" :
-                            m->step[i].op == RATEMAP_SCALE ? "scale" : "minmax");
+                            in, i + 1, names[m->step[i].op]);
     }
     *out = x;
     return 0;

@@ -64,7 +64,7 @@ flush_block(struct triples_writer *w, struct diag *d)
 static int
 format_value(char *buf, size_t size, float v)
 {
-    if (v == (float)(int32_t)v && fabsf(v) < 16777216.0f)
+    if (fabsf(v) < 16777216.0f && v == (float)(int32_t)v)
         return snprintf(buf, size, "%" PRId32, (int32_t)v);
     for (int prec = 6; prec < 9; prec++) {
         int n = snprintf(buf, size, "%.*g", prec, (double)v);

@@ -111,21 +111,25 @@ for t in $targets; do
     dict=
     [ -f "tests/fuzz/$t.dict" ] && dict=-dict=tests/fuzz/$t.dict
 
-    # Saved crashes first: a bug that is still there is reported, not rediscovered.
-    known=$(ls tests/fuzz/crashes/"$t"-* 2>/dev/null || true)
-    if [ -n "$known" ]; then
-        for f in $known; do
-            if ! "$bin" -runs=1 "$f" > "$BF/logs/$t.replay.log" 2>&1; then
-                echo "fuzz: $t: saved crash $f still reproduces (see $BF/logs/$t.replay.log)" >&2
-                status=1
-            fi
-        done
-    fi
+    # Saved crashes first: a bug that is still there is reported, and the fuzzing that
+    # follows steps around it (ALS_FUZZ_KNOWN, see tests/fuzz/fuzz.h) to look for others.
+    known=
+    replay=$BF/logs/$t.replay.log
+    : > "$replay"
+    for f in tests/fuzz/crashes/"$t"-*; do
+        [ -f "$f" ] || continue
+        if ! ALS_FUZZ_KNOWN= "$bin" -runs=1 "$f" >> "$replay" 2>&1; then
+            echo "fuzz: $t: saved crash $f still reproduces (see $replay)" >&2
+            tag=${f##*/"$t"-}
+            known=${known:+$known,}$tag
+            status=1
+        fi
+    done
 
     echo "fuzz: $t for ${SECONDS_EACH}s (log: $log)" >&2
     rc=0
     # shellcheck disable=SC2086
-    "$bin" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout=5 \
+    ALS_FUZZ_KNOWN=$known "$bin" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout=5 \
         -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art" $dict \
         ${FUZZ_ARGS:-} "$corpus" > "$log" 2>&1 || rc=$?
 
@@ -136,7 +140,7 @@ for t in $targets; do
     ft=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
     corp=$(echo "$last" | sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p')
     if [ "$rc" -eq 0 ]; then
-        result=ok
+        result=ok${known:+ (known: $known)}
     else
         status=1
         unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)

@@ -99,6 +99,16 @@ flip_byte() {
     assert_contains "$stderr" "'median'"
     assert_file_absent r.csr
     run -2 --separate-stderr als-csr --dump
+    # --info and --dump take one file and nothing else
+    run -2 --separate-stderr als-csr --info r.csr -o x.csr
+    run -2 --separate-stderr als-csr --info r.csr --dup max
+    run -2 --separate-stderr als-csr --dump r.csr -V v
+    run -2 --separate-stderr als-csr --dump r.csr --seed 3
+    run -2 --separate-stderr als-csr --info r.csr --transpose
+    run -2 --separate-stderr als-csr --info r.csr --dump r.csr
+    run -2 --separate-stderr als-csr --dump r.csr extra
+    run -2 --separate-stderr als-csr --transpose -o x.csr t.tsv
+    assert_file_absent x.csr
     run -2 --separate-stderr als-csr t.tsv
     assert_contains "$stderr" "-o"
 }
@@ -151,13 +161,24 @@ flip_byte() {
     als-csr -q -o text.csr t.tsv
     run -0 als-csr --info text.csr
     assert_contains "$output" "rows${T}3"$'\n'"cols${T}4"$'\n'"nnz${T}7"
-    # an empty input with -V is an all-empty 4 x 4 matrix
-    als-csr -q -V v -o empty.csr /dev/null
+    # a stream of no records with -V is an all-empty 4 x 4 matrix
+    als-map -q -V v --frozen -o none.trp /dev/null
+    als-csr -q -V v -o empty.csr none.trp
     run -0 als-csr --info empty.csr
     assert_contains "$output" "rows${T}4"$'\n'"cols${T}4"$'\n'"nnz${T}0"
     assert_contains "$output" "values${T}none"
     run -0 --separate-stderr als-csr --dump empty.csr
     assert_empty "$output"
+    # and so it is without -V: the end marker has the sizes
+    als-csr -q -o empty2.csr none.trp
+    cmp empty.csr empty2.csr
+    # no bytes at all is not an empty stream but a failed producer (als-csr(1))
+    run -1 --separate-stderr als-csr -V v -o nothing.csr /dev/null
+    assert_stderr "als-csr: /dev/null: empty input, no triples stream"
+    assert_file_absent nothing.csr
+    run -1 --separate-stderr als-csr -V v -o nothing.csr </dev/null
+    assert_stderr "als-csr: (stdin): empty input, no triples stream"
+    assert_file_absent nothing.csr
 }
 
 @test "csr: --info on the small fixture, exact fields" {
@@ -423,7 +444,7 @@ flip_byte() {
 # ---------------------------------------------------------------------------------------
 # Corrupt files
 
-@test "csr: a flipped byte in VALS: --dump says checksum mismatch, --info MISMATCH, exit 1" {
+@test "csr: a flipped section byte: --dump and --info say checksum mismatch, exit 1" {
     small_fixture
     als-csr -q -V v -o r.csr t.tsv
     local off
@@ -433,9 +454,22 @@ flip_byte() {
     run -1 --separate-stderr als-csr --dump r.csr
     assert_empty "$output" "stdout"
     assert_stderr "als-csr: 'r.csr': section VALS checksum mismatch (file damaged)"
+    # --info checks the checksums before anything else: nothing on stdout, the mismatch
+    # on stderr, exit 1 (als-csr(1), Inspection)
     run -1 --separate-stderr als-csr --info r.csr
-    assert_contains "$output" "checksums${T}MISMATCH"
-    assert_contains "$stderr" "section VALS checksum mismatch"
+    assert_empty "$output" "stdout of --info"
+    assert_stderr "als-csr: 'r.csr': section VALS checksum mismatch (file damaged)"
+    # a flipped index or offset byte reads as damage too, not as a structure error
+    als-csr -q -V v -o c.csr t.tsv
+    flip_byte c.csr $(($(sec_off c.csr COLI) + 8))
+    run -1 --separate-stderr als-csr --info c.csr
+    assert_stderr "als-csr: 'c.csr': section COLI checksum mismatch (file damaged)"
+    als-csr -q -V v -o p.csr t.tsv
+    flip_byte p.csr $(($(sec_off p.csr ROWP) + 8))
+    run -1 --separate-stderr als-csr --info p.csr
+    assert_stderr "als-csr: 'p.csr': section ROWP checksum mismatch (file damaged)"
+    run -1 --separate-stderr als-csr --dump p.csr
+    assert_stderr "als-csr: 'p.csr': section ROWP checksum mismatch (file damaged)"
     # TVAL too
     als-csr -q -V v -o s.csr t.tsv
     flip_byte s.csr $(($(sec_off s.csr TVAL) + 2))

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* topk: the k best-scoring items of a row of scores, with exclusions, without sorting all. */
+#ifndef ALS_TOPK_H
+#define ALS_TOPK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * Select the k highest of scores[0..n), skipping the indices in excl[0..nexcl) (sorted
+ * ascending), into idx/val ordered best first. Ties go to the lower index, so the result
+ * is deterministic; NaN ranks below every number. Returns how many were selected
+ * (fewer than k when fewer candidates remain). O(n log k).
+ */
+size_t topk_select(const float *scores, uint32_t n, size_t k, const uint32_t *excl,
+                   size_t nexcl, uint32_t *idx, float *val);
+
+#endif
