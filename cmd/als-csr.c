@@ -217,8 +217,10 @@ read_triples(const char *path, struct csr_coo *coo, uint64_t *rows, uint64_t *co
             with_time = has;
             first = 0;
         } else if (has != with_time) {
-            rc = diag_set(d, ALS_EFORMAT, "%s: record %llu %s a time column, the first did "
-                          "not", path, (unsigned long long)tr.total, has ? "has" : "lacks");
+            rc = diag_set(d, ALS_EFORMAT, "%s: record %llu %s, the first %s", path,
+                          (unsigned long long)tr.total,
+                          has ? "has a time column" : "lacks a time column",
+                          has ? "did not" : "had one");
             break;
         }
         if (!isfinite(t.value)) {
@@ -230,15 +232,17 @@ read_triples(const char *path, struct csr_coo *coo, uint64_t *rows, uint64_t *co
             rc = diag_set(d, ALS_ENOMEM, "out of memory");
             break;
         }
-        maxu = t.user + 1 > maxu ? t.user + 1ull : maxu;
-        maxi = t.item + 1 > maxi ? t.item + 1ull : maxi;
+        maxu = (uint64_t)t.user + 1 > maxu ? (uint64_t)t.user + 1 : maxu;
+        maxi = (uint64_t)t.item + 1 > maxi ? (uint64_t)t.item + 1 : maxi;
     }
     if (rc == 0) {
-        *rows = tr.users ? tr.users : maxu;
-        *cols = tr.items ? tr.items : maxi;
-        if (tr.users && (maxu > tr.users || maxi > tr.items))
-            rc = diag_set(d, ALS_EFORMAT, "%s: indices exceed the sizes in the end marker",
-                          path);
+        /* A binary stream's end marker states the vocabulary sizes: they are the shape. */
+        *rows = tr.text ? maxu : tr.users;
+        *cols = tr.text ? maxi : tr.items;
+        if (!tr.text && (maxu > tr.users || maxi > tr.items))
+            rc = diag_set(d, ALS_EFORMAT, "%s: indices exceed the %llu users and %llu items "
+                          "its end marker declares", path, (unsigned long long)tr.users,
+                          (unsigned long long)tr.items);
     }
     triples_reader_close(&tr);
     return rc;
@@ -342,7 +346,8 @@ main(int argc, char **argv)
                   &d) < 0) {
         csr_coo_release(&coo);
         if (vocab && d.code == ALS_ERANGE)
-            diag_prefix(&d, "'%s' does not match the vocabulary '%s': ", in, vocab);
+            diag_prefix(&d, "'%s' does not match the vocabulary '%s': ",
+                        strcmp(in, "-") ? in : "(stdin)", vocab);
         cli_die_diag(&cli, &d);
     }
     if (so.by_time && !has_time)

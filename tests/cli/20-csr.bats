@@ -244,9 +244,7 @@ flip_byte() {
     assert_output "$(tsv '0|0|4' '0|1|2' '1|3|4' '2|1|4' '2|3|8')"
     run -0 als-csr --dump sum.csr --transpose
     assert_output "$(tsv '0|0|4' '1|0|2' '1|2|4' '3|1|4' '3|2|8')"
-    # max: (1,1) = 2 stays, only the explicit zero goes (zeros dropped after combining,
-    # not record by record: dropping b,x,0 first would not change this, dropping b,y,-2
-    # first would, so check a policy where the zero record matters too)
+    # max: (1,1) = max(2, -2) = 2 stays, only the explicit zero (1,0) goes
     als-csr -q -V v --dup max --drop-zeros -o max.csr t.tsv
     run -0 als-csr --dump max.csr
     assert_output "$(tsv '0|0|3' '0|1|2' '1|1|2' '1|3|4' '2|1|5' '2|3|6')"
@@ -279,7 +277,8 @@ flip_byte() {
     run -0 awk -F'\t' '
         BEGIN { split("0 0 1 1 2 2 2 3 3", k, " ") }
         { held[$1]++ }
-        END { for (u = 0; u < 40; u++) if (held[u] + 0 != k[u % 9 + 1]) print "user", u, held[u] + 0 }
+        END { for (u = 0; u < 40; u++)
+                  if (held[u] + 0 != k[u % 9 + 1]) print "user", u, held[u] + 0 }
     ' te.txt
     assert_output ""
     # both halves keep the full 40 x 25 shape, and say what they are
@@ -329,11 +328,14 @@ flip_byte() {
     # every held-out time is later than every kept time of the same user
     run -0 awk -F'\t' '
         FILENAME == "s.tsv" { t[$1 "," $2] = $4; n[$1]++; next }
-        FILENAME == "tr.txt" { x = t[$1 "," $2]; if (!($1 in kept) || x > kept[$1]) kept[$1] = x; next }
+        FILENAME == "tr.txt" {
+            x = t[$1 "," $2]; if (!($1 in kept) || x > kept[$1]) kept[$1] = x; next }
         { x = t[$1 "," $2]; held[$1]++; if (!($1 in first) || x < first[$1]) first[$1] = x }
         END {
-            for (u in held) if (first[u] <= kept[u]) print "user", u, "held", first[u], "kept", kept[u]
-            for (u in n) if (held[u] + 0 != (n[u] - 1 < 2 ? n[u] - 1 : 2)) print "user", u, "count", held[u]
+            for (u in held)
+                if (first[u] <= kept[u]) print "user", u, "held", first[u], "kept", kept[u]
+            for (u in n)
+                if (held[u] + 0 != (n[u] - 1 < 2 ? n[u] - 1 : 2)) print "user", u, "count", held[u]
         }' s.tsv tr.txt te.txt
     assert_output ""
     # by hand: user 3 has (21, t 1039), (24, t 1056), (2, t 1073): the last two are held out
@@ -612,6 +614,11 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_contains "$stderr" "record 1"
     assert_contains "$stderr" "not finite"
     assert_file_absent r2.csr
+    # an end marker that declares no users and no items cannot come with records either
+    write_trp zero.trp 0 0 3 4 1
+    run -1 --separate-stderr als-csr -o r3.csr zero.trp
+    assert_contains "$stderr" "zero.trp"
+    assert_file_absent r3.csr
 }
 
 @test "csr: NaN, inf and malformed text triples are data errors with file and line" {
@@ -633,10 +640,10 @@ open(path, "wb").write(bytes(h) + blk + end)
     printf '0\t0\t1\t100\n0\t1\t1\n' >mixed.tsv
     run -1 --separate-stderr als-csr -o r.csr mixed.tsv
     assert_contains "$stderr" "record 2"
-    # the first record had a time: the message must not say it did not
-    assert_not_contains "$stderr" "lacks a time column, the first did not"
     assert_file_absent r.csr
     no_temp_files .
+    # the first record had a time: the message must not say it did not
+    assert_not_contains "$stderr" "lacks a time column, the first did not"
 }
 
 @test "csr: a truncated binary triples stream is an error mentioning 'truncated'" {
