@@ -119,9 +119,7 @@ info(const char *path)
         cli_die_diag(&cli, &d);
     printf("file\t%s\nformat\t%.4s %u.%u\n", path, m->file.h.kind, m->file.h.major,
            m->file.h.minor);
-    printf("users\t%" PRIu64 "\nitems\t%" PRIu64 "\nfactors\t%u\n", m->users, m->items, m->k);
-    printf("mode\t%s\nbiases\t%s\n", m->implicit ? "implicit" : "explicit",
-           m->biases ? "yes" : "no");
+    printf("users\t%" PRIu64 "\nitems\t%" PRIu64 "\n", m->users, m->items);
     for (char *p = m->meta, *e; *p; p = e + 1) {
         e = strchr(p, '\n');
         if (!e)
@@ -298,11 +296,11 @@ train(struct run *R)
     snprintf(m->meta, sizeof m->meta,
              "mode=%s\nfactors=%u\niterations=%u\nalpha=%.17g\nlambda=%.17g\nsolver=%s\n"
              "cg_steps=%u\nbiases=%s\nseed=%" PRIu64 "\ntrain=%s\ntrain_nnz=%" PRIu64
-             "\ndata_checksum=%08x\ninit=%s\nseconds=%.3f\n",
+             "\ndata_checksum=%08x\ninit=%s\n",
              p->implicit ? "implicit" : "explicit", p->k, p->iters, p->alpha, p->lambda,
              p->solver == ALS_SOLVER_CG ? "cg" : "cholesky", p->cg_steps,
              p->biases ? "yes" : "no", p->seed, R->train_path, c->r.nnz, data_checksum(c),
-             R->init ? R->init : "none", now() - t0);
+             R->init ? R->init : "none");
     if (model_save(m, R->output, &d) < 0)
         cli_die_diag(&cli, &d);
     if (!cli.quiet && !R->show)

@@ -32,3 +32,7 @@ echo
 echo "== als-csr: the ratings matrix and its transpose, with a 20% test split per visitor"
 als-csr -V vocab -o train.csr --test test.csr --test-fraction 0.2 --seed 1 ratings.trp
 als-csr --info train.csr
+echo
+echo "== als-train: implicit ALS (confidence 1 + alpha * log1p(seconds)), 32 factors"
+als-train -k 32 -n 10 -a 5 -l 0.1 --validate test.csr -o model.als train.csr
+als-train --info model.als

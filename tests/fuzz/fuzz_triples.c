@@ -121,7 +121,8 @@ one(const unsigned char *data, size_t size)
 {
     struct stream s;
     int text = -1;
-    if (read_all(fuzz_file(data, size), &s, &text) == 0 && s.has_time >= 0) {
+    /* Round trips of long streams find nothing short ones do not, at a high price. */
+    if (read_all(fuzz_file(data, size), &s, &text) == 0 && s.has_time >= 0 && s.n <= 1024) {
         round_trip(&s, 0);
         round_trip(&s, 1);
     }
