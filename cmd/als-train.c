@@ -294,7 +294,7 @@ train(struct run *R)
         report(R, it, secs, loss, js, tx);
     }
     snprintf(m->meta, sizeof m->meta,
-             "mode=%s\nfactors=%u\niterations=%u\nalpha=%.17g\nlambda=%.17g\nsolver=%s\n"
+             "mode=%s\nfactors=%u\niterations=%u\nalpha=%.15g\nlambda=%.15g\nsolver=%s\n"
              "cg_steps=%u\nbiases=%s\nseed=%" PRIu64 "\ntrain=%s\ntrain_nnz=%" PRIu64
              "\ndata_checksum=%08x\ninit=%s\n",
              p->implicit ? "implicit" : "explicit", p->k, p->iters, p->alpha, p->lambda,

@@ -1277,6 +1277,49 @@ expect_bad_record() {
     run -0 als-map -q -V v --append --text "$DATA/map-basic.csv"
 }
 
+# kill_when FILE PID: kill -TERM PID as soon as FILE exists (or when PID has ended anyway)
+kill_when() {
+    while [[ ! -e "$1" ]] && kill -0 "$2" 2>/dev/null; do :; done
+    kill -TERM "$2" 2>/dev/null || true
+}
+
+@test "map: a run killed while committing its vocabulary: the same command runs again" {
+    awk 'BEGIN { for (i = 0; i < 300000; i++) printf "user%d,item%d,1\n", i % 100000, i % 3000 }' >big.csv
+    local i pid st left
+    for i in 1 2 3; do
+        # a first build (the nightly --append on an absent DIR), killed once users.1.vocab
+        # is in place but before map.conf commits it
+        rm -rf v out.trp
+        als-map -q -V v --append -o out.trp big.csv 2>/dev/null &
+        pid=$!
+        kill_when v/users.1.vocab "$pid"
+        st=0
+        wait "$pid" || st=$?
+        left=$(ls -A v 2>/dev/null | tr '\n' ' ')
+        run --separate-stderr als-map -q -V v --append -o out.trp big.csv
+        ((status == 0)) ||
+            _fail "rerun after a first build killed (exit $st) leaving '$left': exit $status" \
+                "$stderr" || return 1
+        no_temp_files v || return 1
+    done
+    # the same for a later generation: DIR stays the old one and the next run works
+    als-map -q -V w --text "$DATA/map-basic.csv" >/dev/null
+    local old
+    old=$(als-map --dump users -V w)
+    als-map -q -V w --append -o out2.trp big.csv 2>/dev/null &
+    pid=$!
+    kill_when w/users.2.vocab "$pid"
+    st=0
+    wait "$pid" || st=$?
+    if ((st != 0)); then
+        run -0 als-map --dump users -V w
+        assert_output "$old"
+    fi
+    run -0 --separate-stderr als-map -q -V w --append -o out2.trp big.csv
+    run -0 als-map --dump users -V w
+    assert_eq "$old" "${output:0:${#old}}" "old dump as prefix of the new"
+}
+
 @test "map: runs killed at various moments leave DIR old or complete, never damaged" {
     awk 'BEGIN { for (i = 0; i < 600000; i++) printf "user%d,item%d,%d\n", i % 200000, i % 5000, i % 5 + 1 }' >big.csv
     local mode
