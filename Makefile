@@ -29,7 +29,7 @@ CMD_SRCS  = $(sort $(wildcard cmd/*.c))
 PROGS     = $(CMD_SRCS:cmd/%.c=$(B)/%)
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
-TOOLS     = $(B)/gen-log
+TOOLS     = $(B)/gen-log $(B)/bench-sgemm
 MANS      = $(sort $(wildcard man/*.[157]))
 
 .PHONY: all check unit bats asan demo bench install uninstall lint-man clean deps help fuzz
@@ -55,6 +55,9 @@ $(B)/als-%: $(B)/cmd/als-%.o $(B)/libals.a
 
 $(B)/gen-log: share/gen-log.c | $(B)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ -lm
+
+$(B)/bench-sgemm: share/bench-sgemm.c | $(B)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ $(BLAS_LIBS)
 
 $(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libals.a | $(B)/tests
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(B)/libals.a $(LIBS) -o $@

@@ -125,20 +125,56 @@ work_alloc(struct work *w, uint32_t dim, uint64_t maxdeg)
     return 0;
 }
 
-static float
-dot(const float *a, const float *b, uint32_t n)
+/* Fixed-order vector kernels: omp simd lets the compiler use vector lanes for the
+ * reduction; the lane order is fixed by the binary, not by the thread count. */
+static inline float
+dot(const float *restrict a, const float *restrict b, uint32_t n)
 {
     float s = 0;
+#pragma omp simd reduction(+ : s)
     for (uint32_t j = 0; j < n; j++)
         s += a[j] * b[j];
     return s;
 }
 
-static void
-axpy(float a, const float *x, float *y, uint32_t n)
+static inline void
+axpy(float a, const float *restrict x, float *restrict y, uint32_t n)
 {
+#pragma omp simd
     for (uint32_t j = 0; j < n; j++)
         y[j] += a * x[j];
+}
+
+/* The design row of an entry is the other side's factor row y plus, with biases, a
+ * constant 1: z.v = y.v[0..k) + v[k], and a z added to out is y plus a at out[k].
+ * Working on y in place avoids copying every gathered row. */
+static inline float
+zdot(const struct side *s, const float *y, const float *v)
+{
+    float t = dot(y, v, s->k);
+    return s->dim > s->k ? t + v[s->k] : t;
+}
+
+static inline void
+zaxpy(const struct side *s, float a, const float *y, float *out)
+{
+    axpy(a, y, out, s->k);
+    if (s->dim > s->k)
+        out[s->k] += a;
+}
+
+/* Ask for the factor row of an entry a few entries ahead: the gathers of rows from a
+ * table larger than the cache are what the solvers wait on. */
+#define PREFETCH_AHEAD 4
+
+static inline void
+prefetch_row(const struct side *s, uint64_t t, uint64_t end)
+{
+    if (t + PREFETCH_AHEAD < end) {
+        const char *p = (const char *)(s->Y + (size_t)s->M->idx[t + PREFETCH_AHEAD] * s->k);
+        for (uint32_t off = 0; off < s->k * 4; off += 64)
+            __builtin_prefetch(p + off);
+    }
 }
 
 /* Row z of the design for entry t: the other side's factors, plus a 1 for the bias. */
@@ -173,7 +209,7 @@ entry_weights(const struct als_params *p, const struct side *s, double mu, uint3
 /* A v for the row's system without forming A (CG). */
 static void
 apply_system(const struct als_params *p, const struct side *s, const float *D, double mu,
-             uint64_t b0, uint64_t e0, float diag, const float *v, float *out, float *tmp)
+             uint64_t b0, uint64_t e0, float diag, const float *v, float *out)
 {
     uint32_t dim = s->dim;
     if (p->implicit)
@@ -182,17 +218,27 @@ apply_system(const struct als_params *p, const struct side *s, const float *D, d
         memset(out, 0, dim * sizeof *out);
     axpy(diag, v, out, dim);
     for (uint64_t t = b0; t < e0; t++) {
+        prefetch_row(s, t, e0);
         float w, q;
         uint32_t col = s->M->idx[t];
         entry_weights(p, s, mu, col, s->M->val[t], &w, &q);
         if (w == 0.0f)
             continue;
-        design_row(s, col, 1.0f, tmp);
-        axpy(w * dot(tmp, v, dim), tmp, out, dim);
+        const float *y = s->Y + (size_t)col * s->k;
+        zaxpy(s, w * zdot(s, y, v), y, out);
     }
 }
 
-static int
+/* The row solver is compiled for AVX-512, AVX2 and baseline x86-64 and picked at load
+ * time: the same binary runs everywhere and uses the widest vectors the CPU has. The
+ * model bytes can then differ between CPUs, never between thread counts. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define HOT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define HOT_CLONES
+#endif
+
+HOT_CLONES static int
 solve_row(const struct als_params *p, const struct side *s, const float *D, double mu,
           uint64_t row, struct work *w)
 {
@@ -210,13 +256,12 @@ solve_row(const struct als_params *p, const struct side *s, const float *D, doub
     float diag = p->implicit ? (float)p->lambda : (float)(p->lambda * (double)n);
     memset(w->b, 0, dim * sizeof *w->b);
     for (uint64_t t = b0; t < e0; t++) {
+        prefetch_row(s, t, e0);
         float wt, q;
         uint32_t col = M->idx[t];
         entry_weights(p, s, mu, col, M->val[t], &wt, &q);
-        if (q != 0.0f) {
-            design_row(s, col, 1.0f, w->tmp);
-            axpy(q, w->tmp, w->b, dim);
-        }
+        if (q != 0.0f)
+            zaxpy(s, q, s->Y + (size_t)col * s->k, w->b);
     }
     if (p->solver == ALS_SOLVER_CHOLESKY) {
         if (p->implicit) {
@@ -244,13 +289,13 @@ solve_row(const struct als_params *p, const struct side *s, const float *D, doub
         memcpy(w->x, x, s->k * sizeof *x);
         if (s->xbias)
             w->x[s->k] = s->xbias[row];
-        apply_system(p, s, D, mu, b0, e0, diag, w->x, w->Ap, w->tmp);
+        apply_system(p, s, D, mu, b0, e0, diag, w->x, w->Ap);
         for (uint32_t j = 0; j < dim; j++)
             w->r[j] = w->b[j] - w->Ap[j];
         memcpy(w->p, w->r, dim * sizeof *w->p);
         float rs = dot(w->r, w->r, dim);
         for (uint32_t it = 0; it < p->cg_steps && rs > 1e-20f; it++) {
-            apply_system(p, s, D, mu, b0, e0, diag, w->p, w->Ap, w->tmp);
+            apply_system(p, s, D, mu, b0, e0, diag, w->p, w->Ap);
             float pAp = dot(w->p, w->Ap, dim);
             if (!(pAp > 0.0f))
                 break;

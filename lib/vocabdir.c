@@ -66,6 +66,8 @@ join(const char *dir, const char *name)
     return p;
 }
 
+static int is_stale(const char *name, uint64_t gen);
+
 int
 vocabdir_probe(const char *path, int *state, struct diag *d)
 {
@@ -91,9 +93,12 @@ vocabdir_probe(const char *path, int *state, struct diag *d)
     DIR *dir = opendir(path);
     if (!dir)
         return diag_set_errno(d, ALS_EIO, errno, "cannot open '%s'", path);
+    /* A first build killed before its commit leaves vocabulary files but no map.conf:
+     * such leftovers (removed by the next commit) still count as an empty directory. */
     int other = 0;
     for (struct dirent *e; (e = readdir(dir));)
-        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, LOCK_NAME))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") && strcmp(e->d_name, LOCK_NAME) &&
+            !is_stale(e->d_name, UINT64_MAX))
             other = 1;
     closedir(dir);
     if (other)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -508,6 +509,7 @@ tmp_register(const char *path)
     for (int i = 0; i < ZIO_MAX_TMP; i++)
         if (!zio_tmp_used[i]) {
             strcpy(zio_tmp_paths[i], path);
+            __sync_synchronize(); /* the name is complete before a handler can see it */
             zio_tmp_used[i] = 1;
             slot = i;
             break;
@@ -614,23 +616,40 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         zio_out_abort(o);
         return diag_set(d, ALS_ENOMEM, "out of memory");
     }
+    /* The temporary name is registered for the signal handler before the file exists,
+     * so that no moment leaves a file the handler does not know (unlinking a name that
+     * does not exist yet is harmless). Hence our own names instead of mkstemp(). */
+    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    static unsigned long counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
     memcpy(o->tmp_path, path, n);
-    memcpy(o->tmp_path + n, ".XXXXXX", 8);
-    /* Register before creating so that a signal between the two cannot leak the file;
-     * the name is fixed in place by mkstemp, which the handler then sees. */
-    o->fd = mkstemp(o->tmp_path);
+    mode_t mask = umask(0);
+    umask(mask);
+    for (int attempt = 0; attempt < 100; attempt++) {
+        x = (x ^ ++counter) * 0x9e3779b97f4a7c15ull;
+        x ^= x >> 29;
+        o->tmp_path[n] = '.';
+        for (int i = 0; i < 6; i++)
+            o->tmp_path[n + 1 + i] = digits[(x >> (6 * i)) % 62];
+        o->tmp_path[n + 7] = '\0';
+        o->slot = tmp_register(o->tmp_path);
+        o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666 & ~mask);
+        if (o->fd >= 0 || errno != EEXIST)
+            break;
+        tmp_unregister(o->slot); /* someone else's file: never unlink it */
+        o->slot = -1;
+    }
     if (o->fd < 0) {
         int e = errno;
+        tmp_unregister(o->slot);
+        o->slot = -1;
         free(o->tmp_path);
         o->tmp_path = NULL;
         zio_out_abort(o);
         return diag_set_errno(d, ALS_EIO, e, "cannot create '%s'", path);
     }
-    o->slot = tmp_register(o->tmp_path);
-    /* mkstemp makes the file 0600; give it the mode a plain open() would have. */
-    mode_t mask = umask(0);
-    umask(mask);
-    (void)fchmod(o->fd, 0666 & ~mask);
     return 0;
 }
 
