@@ -125,37 +125,55 @@ work_alloc(struct work *w, uint32_t dim, uint64_t maxdeg)
     return 0;
 }
 
-/* Fixed-order vector kernels: omp simd lets the compiler use vector lanes for the
- * reduction; the lane order is fixed by the binary, not by the thread count. */
-static inline float
+/* Vector kernels with a fixed summation order (8 lanes, then a fixed tree), written with
+ * GCC vector extensions so each ISA clone maps them to its registers; the order depends
+ * on the binary, never on the thread count. */
+typedef float vf8 __attribute__((vector_size(32)));
+
+static inline __attribute__((always_inline)) float
 dot(const float *restrict a, const float *restrict b, uint32_t n)
 {
-    float s = 0;
-#pragma omp simd reduction(+ : s)
-    for (uint32_t j = 0; j < n; j++)
+    vf8 acc = { 0 };
+    uint32_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        vf8 x, y;
+        memcpy(&x, a + j, sizeof x);
+        memcpy(&y, b + j, sizeof y);
+        acc += x * y;
+    }
+    float s = ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    for (; j < n; j++)
         s += a[j] * b[j];
     return s;
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 axpy(float a, const float *restrict x, float *restrict y, uint32_t n)
 {
-#pragma omp simd
-    for (uint32_t j = 0; j < n; j++)
+    vf8 va = { a, a, a, a, a, a, a, a };
+    uint32_t j = 0;
+    for (; j + 8 <= n; j += 8) {
+        vf8 vx, vy;
+        memcpy(&vx, x + j, sizeof vx);
+        memcpy(&vy, y + j, sizeof vy);
+        vy += va * vx;
+        memcpy(y + j, &vy, sizeof vy);
+    }
+    for (; j < n; j++)
         y[j] += a * x[j];
 }
 
 /* The design row of an entry is the other side's factor row y plus, with biases, a
  * constant 1: z.v = y.v[0..k) + v[k], and a z added to out is y plus a at out[k].
  * Working on y in place avoids copying every gathered row. */
-static inline float
+static inline __attribute__((always_inline)) float
 zdot(const struct side *s, const float *y, const float *v)
 {
     float t = dot(y, v, s->k);
     return s->dim > s->k ? t + v[s->k] : t;
 }
 
-static inline void
+static inline __attribute__((always_inline)) void
 zaxpy(const struct side *s, float a, const float *y, float *out)
 {
     axpy(a, y, out, s->k);
@@ -178,7 +196,7 @@ prefetch_row(const struct side *s, uint64_t t, uint64_t end)
 }
 
 /* Row z of the design for entry t: the other side's factors, plus a 1 for the bias. */
-static void
+static inline __attribute__((always_inline)) void
 design_row(const struct side *s, uint32_t col, float scale, float *z)
 {
     const float *y = s->Y + (size_t)col * s->k;
@@ -193,7 +211,7 @@ design_row(const struct side *s, uint32_t col, float scale, float *z)
  *   implicit: D = Y^T Y + lambda I, w = alpha |r|, q = (1 + alpha r) [r > 0];
  *   explicit: D = lambda n I, w = 1, q = r - mu - bias of the other side.
  */
-static void
+static inline __attribute__((always_inline)) void
 entry_weights(const struct als_params *p, const struct side *s, double mu, uint32_t col,
               float r, float *w, float *q)
 {
@@ -206,8 +224,9 @@ entry_weights(const struct als_params *p, const struct side *s, double mu, uint3
     }
 }
 
-/* A v for the row's system without forming A (CG). */
-static void
+/* A v for the row's system without forming A (CG). Inlined so that it is compiled
+ * inside each ISA clone of solve_row. */
+static inline __attribute__((always_inline)) void
 apply_system(const struct als_params *p, const struct side *s, const float *D, double mu,
              uint64_t b0, uint64_t e0, float diag, const float *v, float *out)
 {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # make fuzz: build the libFuzzer targets of tests/fuzz (ASan + UBSan) into build-fuzz/,
 # seed their corpora, replay tests/fuzz/crashes/, then fuzz each target in turn.
-# Usage: sh share/fuzz.sh [TARGET...]   (targets: csv ratemap logread triples vocab vocabdir)
+# Usage: sh share/fuzz.sh [TARGET...]   (targets: csv ratemap logread triples vocab vocabdir csr)
 # Environment: FUZZ_SECONDS (60 per target), FUZZ_CC (clang), FUZZ_BUILD (build-fuzz),
 #              FUZZ_ARGS (more libFuzzer options), BLAS_PC (openblas lapacke).
 # Exit status: 0 when nothing crashed, 1 when a target crashed (or a saved crash still
@@ -10,7 +10,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-ALL="csv ratemap logread triples vocab vocabdir"
+ALL="csv ratemap logread triples vocab vocabdir csr"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
 BF=${FUZZ_BUILD:-build-fuzz}
@@ -19,7 +19,7 @@ BLAS_PC=${BLAS_PC:-openblas lapacke}
 max_len() {
     case $1 in
     triples) echo 131072 ;; # room for a two-block seed (8193 records)
-    vocab) echo 65536 ;;
+    vocab | csr) echo 65536 ;;
     *) echo 4096 ;;
     esac
 }

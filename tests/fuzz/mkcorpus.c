@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include "fuzz.h"
 
+#include "csr.h"
 #include "csv.h"
 #include "ratemap.h"
 #include "vocabdir.h"
@@ -369,6 +370,54 @@ vocabdir_seeds(void)
              "als-vocab 1\nusers users.1.vocab 4\nitems items.1.vocab 4\n");
 }
 
+/* ---- csr: matrices written by csr_save ---- */
+
+/* Drop explicit zeros in every other seed. */
+static int
+k_drop(const char *name)
+{
+    return strlen(name) % 2;
+}
+
+static void
+write_csr(const char *name, uint64_t rows, uint64_t cols, uint32_t n, int with_time)
+{
+    char path[4096];
+    struct csr_coo coo;
+    struct csr *c = NULL;
+    struct diag d;
+    memset(&coo, 0, sizeof coo);
+    for (uint32_t k = 0; k < n; k++) {
+        int64_t t = 1700000000 + k;
+        float v = k == 5 ? 0.0f : (float)(k % 5) + 0.25f;
+        if (csr_coo_push(&coo, (uint32_t)((k * 7) % rows), (uint32_t)((k * 13) % cols), v,
+                         with_time ? &t : NULL) < 0)
+            FUZZ_DIE("csr_coo_push");
+    }
+    if (csr_build(&coo, rows, cols, CSR_DUP_SUM, k_drop(name), &c, NULL, &d) < 0)
+        die_diag("csr_build", &d);
+    snprintf(c->meta, sizeof c->meta, "source=mkcorpus\nname=%s\n", name);
+    snprintf(path, sizeof path, "%s/csr", outdir);
+    if (mkdir(path, 0777) < 0 && errno != EEXIST)
+        FUZZ_DIE(path);
+    snprintf(path, sizeof path, "%s/csr/seed-%s", outdir, name);
+    if (csr_save(c, path, &d) < 0)
+        die_diag("csr_save", &d);
+    csr_free(c);
+}
+
+static void
+csr_seeds(void)
+{
+    write_csr("empty-1x1", 1, 1, 0, 0);
+    write_csr("3x4", 3, 4, 6, 0);
+    write_csr("5x7-time", 5, 7, 20, 1);
+    write_csr("dups-2x2", 2, 2, 9, 0);
+    write_csr("wide-1x40", 1, 40, 30, 0);
+    write_csr("tall-40x1", 40, 1, 30, 0);
+    write_csr("50x60", 50, 60, 300, 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -385,5 +434,6 @@ main(int argc, char **argv)
     triples_seeds();
     vocab_seeds();
     vocabdir_seeds();
+    csr_seeds();
     return 0;
 }
