@@ -92,3 +92,7 @@ echo "memory: $q lines ($users_q users) peak $(($(cat rss.txt) / 1024)) MB;" \
      "$LINES lines ($users_f users) peak $(($(cat rss-full.txt) / 1024)) MB"
 als-csr --info out.csr | head -n 6
 rm -f quarter.csv out.trp out.csr one.txt times.txt
+
+# The training benchmark (issue: als-train speed) runs after the mapping one.
+cd "$top"
+sh share/bench-train.sh "$B"

@@ -1,0 +1,61 @@
+#!/bin/sh
+# Training benchmark: implicit ALS on a generated matrix shaped like MovieLens-20M
+# (138,493 users x 26,744 items, about 20M nonzeros, power-law degrees), k = 64 and 128,
+# both solvers, ITERS iterations on 2 threads. Reports seconds per iteration (median over
+# iterations), peak RSS, GFLOP/s by the FLOP model of ../shared/MACHINE.md section 5, and
+# that rate as a fraction of OpenBLAS sgemm measured in the same run.
+# Environment: ITERS (15), KS ("64 128"), SOLVERS ("cg cholesky"), BENCH_DIR (bench-out),
+# TRAIN_LINES (42000000 log lines, which give about 20M distinct pairs).
+set -eu
+B=${1:-build}
+top=$(pwd)
+PATH="$top/$B:$PATH"
+ITERS=${ITERS:-15}
+KS=${KS:-"64 128"}
+SOLVERS=${SOLVERS:-"cg cholesky"}
+LINES=${TRAIN_LINES:-42000000}
+DIR=${BENCH_DIR:-bench-out}
+mkdir -p "$DIR"
+cd "$DIR"
+csr=ml20m-shape-$LINES.csr
+if ! [ -s "$csr" ]; then
+    echo "generating the MovieLens-20M-shaped matrix ($LINES log lines)..." >&2
+    rm -rf v20
+    gen-log --lines "$LINES" --users 138493 --items 26744 --seed 20 --no-header \
+        --user-ids alnum --item-ids alnum | als-map -q -r none -V v20 |
+        als-csr -q -V v20 -o "$csr.tmp"
+    mv "$csr.tmp" "$csr"
+    rm -rf v20
+fi
+info=$(als-csr --info "$csr")
+U=$(echo "$info" | awk -F'\t' '$1 == "rows" { print $2 }')
+I=$(echo "$info" | awk -F'\t' '$1 == "cols" { print $2 }')
+N=$(echo "$info" | awk -F'\t' '$1 == "nnz" { print $2 }')
+sg1=$(bench-sgemm 2048 1)
+sg2=$(bench-sgemm 2048 2)
+echo "# als-train bench: $U users x $I items, $N nonzeros, $ITERS iterations, 2 threads"
+echo "# OpenBLAS sgemm 2048^3 in this run: $sg1 GFLOP/s (1 thread), $sg2 GFLOP/s (2 threads)"
+printf '%-9s %4s %10s %9s %9s %11s\n' solver k "s/iter" "GFLOP/s" "% sgemm" "peak MB"
+for s in $SOLVERS; do
+    for k in $KS; do
+        /usr/bin/time -f '%M' -o rss.txt als-train -j 2 --progress=json --solver "$s" \
+            -k "$k" -n "$ITERS" -o bench.model "$csr" 2> progress.txt
+        rss=$(tail -n 1 rss.txt)
+        # the median of the per-iteration seconds
+        sec=$(grep -o '"seconds":[0-9.]*' progress.txt | cut -d: -f2 | sort -n |
+            awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
+        awk -v s="$s" -v k="$k" -v U="$U" -v I="$I" -v N="$N" -v sec="$sec" \
+            -v sg="$sg2" -v rss="$rss" 'BEGIN {
+            if (s == "cg")
+                f = 8 * (U + I) * k * k + 32 * N * k + 35 * (U + I) * k + (U + I) * k * (k + 1)
+            else
+                f = 2 * N * k * (k + 1) + 4 * N * k + (U + I) * (k * k * k / 3 + 2 * k * k) \
+                    + 1.5 * (U + I) * k * (k + 1)
+            g = f / sec / 1e9
+            printf "%-9s %4d %10.3f %9.1f %8.1f%% %11.0f\n", s, k, sec, g, 100 * g / sg, rss / 1024
+        }'
+    done
+done
+csr_mb=$(($(wc -c < "$csr") / 1048576))
+echo "(the CSR file, R and its transpose, is $csr_mb MB; factors are (U+I) k 4 bytes)"
+rm -f bench.model rss.txt progress.txt
