@@ -418,6 +418,24 @@ csr_seeds(void)
     write_csr("50x60", 50, 60, 300, 0);
 }
 
+/* ---- cli: [range pick] option value ---- */
+
+static void
+cli_seeds(void)
+{
+    static const char *const s[] = {
+        "0", "64", "65", "18446744073709551615", "18446744073709551616", "007", "-1", "+1",
+        " 1", "1 ", "1e3", "0.5", "-0", "1e-310", "1e309", "inf", "nan", "0x10", "\t1",
+        "sum", "max", "min", "mean", "first", "last", "Sum", "",
+    };
+    char name[32];
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+        unsigned char pre = (unsigned char)(i % 6);
+        snprintf(name, sizeof name, "%02zu", i);
+        seed("cli", name, &pre, 1, s[i], strlen(s[i]));
+    }
+}
+
 int
 main(int argc, char **argv)
 {
@@ -435,5 +453,6 @@ main(int argc, char **argv)
     vocab_seeds();
     vocabdir_seeds();
     csr_seeds();
+    cli_seeds();
     return 0;
 }
