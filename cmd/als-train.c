@@ -23,7 +23,8 @@ static const char usage[] =
     "usage: als-train -o MODEL [--implicit | --explicit] [-k N] [-n N] [-a ALPHA]\n"
     "                 [-l LAMBDA] [--solver cholesky|cg] [--cg-steps N]\n"
     "                 [--biases | --no-biases] [--init MODEL] [--validate TEST.CSR]\n"
-    "                 [--loss] [--progress[=json]] [--seed N] [-j N] [-q] [-v] TRAIN.CSR\n"
+    "                 [--loss] [--progress[=json]] [--seed N] [-j N] [-f] [-q] [-v]\n"
+    "                 TRAIN.CSR\n"
     "       als-train --info MODEL\n"
     "       als-train --export-npy DIR MODEL";
 
@@ -50,6 +51,7 @@ static const char help[] =
     "      --progress[=json]  a line per iteration even when stderr is not a terminal;\n"
     "                         =json: JSON lines instead\n"
     "  -o, --output MODEL     the model file (written atomically)\n"
+    "  -f, --force-tty        write the binary model to a terminal anyway (-o -)\n"
     "      --info MODEL       print a model's header and parameters\n"
     "      --export-npy DIR   write DIR/user_factors.npy and DIR/item_factors.npy\n"
     "                         (float32, C order) for numpy.load\n"
@@ -97,6 +99,7 @@ static const struct option longopts[] = {
     { "loss", no_argument, NULL, OPT_LOSS },
     { "info", required_argument, NULL, OPT_INFO },
     { "export-npy", required_argument, NULL, OPT_EXPORT },
+    { "force-tty", no_argument, NULL, 'f' },
     { NULL, 0, NULL, 0 }
 };
 
@@ -162,6 +165,22 @@ data_checksum(const struct csr *c)
     return x;
 }
 
+/* A path as a META value: one line, at most 200 bytes (the tail, which names the file). */
+static const char *
+meta_path(const char *path)
+{
+    static char buf[2][208];
+    static int which;
+    char *b = buf[which ^= 1];
+    size_t n = strlen(path);
+    const char *p = n > 200 ? path + n - 200 : path;
+    snprintf(b, sizeof buf[0], "%s%s", n > 200 ? "..." : "", p);
+    for (char *q = b; *q; q++)
+        if (*q == '\n' || *q == '\r')
+            *q = '?';
+    return b;
+}
+
 struct run {
     struct als_params p;
     const char *train_path, *output, *init, *validate;
@@ -204,10 +223,10 @@ warm_start(const struct run *R, const struct csr *c, struct model *m)
     if (model_open(&old, R->init, AFILE_VERIFY, &d) < 0)
         cli_die_diag(&cli, &d);
     if (old->k != m->k || old->implicit != m->implicit || old->biases != m->biases)
-        cli_die(&cli, "--init '%s' is a %s model of rank %u%s; this run trains a %s model of "
-                "rank %u%s", R->init, old->implicit ? "implicit" : "explicit", old->k,
-                old->biases ? " with biases" : "", m->implicit ? "implicit" : "explicit", m->k,
-                m->biases ? " with biases" : "");
+        cli_die(&cli, "--init '%s' is %s model of rank %u%s; this run trains %s model of "
+                "rank %u%s", R->init, old->implicit ? "an implicit" : "an explicit", old->k,
+                old->biases ? " with biases" : "", m->implicit ? "an implicit" : "an explicit",
+                m->k, m->biases ? " with biases" : "");
     if (old->users > m->users || old->items > m->items)
         cli_die(&cli, "--init '%s' has %" PRIu64 " users and %" PRIu64 " items, more than the "
                 "%" PRIu64 " x %" PRIu64 " of '%s' (a vocabulary only grows)", R->init,
@@ -220,12 +239,14 @@ warm_start(const struct run *R, const struct csr *c, struct model *m)
     }
     uint64_t ou = old->users, oi = old->items;
     model_free(old);
-    als_init_rows(m, 0, ou, R->p.seed);
-    als_init_rows(m, 1, oi, R->p.seed);
+    /* New rows start at 0 (model_new zeroed them): they add nothing to the systems of
+     * the others. New users are solved exactly against the old item factors, then new
+     * items against all users; the training iterations take it from there. */
+    struct als_params exact = R->p;
+    exact.solver = ALS_SOLVER_CHOLESKY;
     struct als_failure f;
-    /* New users against the old item factors, then new items against all users. */
-    if (als_half_step(&R->p, c, m, 0, ou, m->users, &f, &d) < 0 ||
-        als_half_step(&R->p, c, m, 1, oi, m->items, &f, &d) < 0)
+    if (als_half_step(&exact, c, m, 0, ou, m->users, &f, &d) < 0 ||
+        als_half_step(&exact, c, m, 1, oi, m->items, &f, &d) < 0)
         die_numeric(&d);
     if (cli.verbose)
         fprintf(stderr, "%s: warm start from '%s': %" PRIu64 " new users, %" PRIu64
@@ -299,8 +320,8 @@ train(struct run *R)
              "\ndata_checksum=%08x\ninit=%s\n",
              p->implicit ? "implicit" : "explicit", p->k, p->iters, p->alpha, p->lambda,
              p->solver == ALS_SOLVER_CG ? "cg" : "cholesky", p->cg_steps,
-             p->biases ? "yes" : "no", p->seed, R->train_path, c->r.nnz, data_checksum(c),
-             R->init ? R->init : "none");
+             p->biases ? "yes" : "no", p->seed, meta_path(R->train_path), c->r.nnz,
+             data_checksum(c), R->init ? meta_path(R->init) : "none");
     if (model_save(m, R->output, &d) < 0)
         cli_die_diag(&cli, &d);
     if (!cli.quiet && !R->show)
@@ -319,14 +340,17 @@ main(int argc, char **argv)
     memset(&R, 0, sizeof R);
     als_params_default(&R.p, 1);
     const char *info_path = NULL, *export_dir = NULL;
-    int mode = -1, biases = -1, solver = -1;
+    int mode = -1, biases = -1, solver = -1, force_tty = 0, given = 0;
     int opt;
-    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "o:k:n:a:l:", longopts,
+    while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "o:k:n:a:l:f", longopts,
                               NULL)) != -1) {
         if (opt != OPT_PROGRESS_OPT && cli_common(&cli, opt, optarg))
             continue;
+        if (opt != OPT_INFO && opt != OPT_EXPORT)
+            given = 1; /* a training option: --info and --export-npy take none */
         switch (opt) {
         case 'o': R.output = optarg; break;
+        case 'f': force_tty = 1; break;
         case 'k': R.p.k = (uint32_t)cli_opt_u64(&cli, "factors", optarg, 1, 4096); break;
         case 'n': R.p.iters = (uint32_t)cli_opt_u64(&cli, "iterations", optarg, 0, 100000); break;
         case 'a': R.p.alpha = cli_opt_double(&cli, "alpha", optarg, 0, 1e12); break;
@@ -369,19 +393,22 @@ main(int argc, char **argv)
         }
     }
     if (info_path) {
-        if (optind < argc || export_dir || R.output)
+        if (optind < argc || export_dir || given)
             cli_usage_error(&cli, "--info takes one MODEL and nothing else");
         return info(info_path);
     }
     if (export_dir) {
-        if (optind + 1 != argc || R.output)
-            cli_usage_error(&cli, "--export-npy takes DIR and one MODEL");
+        if (optind + 1 != argc || given)
+            cli_usage_error(&cli, "--export-npy takes DIR and one MODEL and nothing else");
         return export_npy(export_dir, argv[optind]);
     }
     if (optind + 1 != argc)
         cli_usage_error(&cli, optind == argc ? "missing TRAIN.CSR" : "one TRAIN.CSR only");
     if (!R.output)
         cli_usage_error(&cli, "missing -o MODEL");
+    if (!strcmp(R.output, "-") && !force_tty && isatty(1))
+        cli_usage_error(&cli, "refusing to write a binary model to a terminal (use -o FILE or "
+                        "-f)");
     R.train_path = argv[optind];
     int implicit = mode < 0 ? 1 : mode;
     struct als_params dflt;

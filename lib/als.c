@@ -313,6 +313,8 @@ solve_row(const struct als_params *p, const struct side *s, const float *D, doub
             w->r[j] = w->b[j] - w->Ap[j];
         memcpy(w->p, w->r, dim * sizeof *w->p);
         float rs = dot(w->r, w->r, dim);
+        if (!isfinite(rs))
+            return ALS_ENUMERIC; /* a non-finite factor on the other side, or overflow */
         for (uint32_t it = 0; it < p->cg_steps && rs > 1e-20f; it++) {
             apply_system(p, s, D, mu, b0, e0, diag, w->p, w->Ap);
             float pAp = dot(w->p, w->Ap, dim);

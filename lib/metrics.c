@@ -41,9 +41,9 @@ struct user_score {
     double precision, recall, ndcg, hit;
 };
 
-/* Is item i among the sorted test items of the row? */
-static int
-in_row(const uint32_t *items, uint64_t n, uint32_t i)
+/* The position of the first of the sorted items that is not below i. */
+static uint64_t
+lower_bound(const uint32_t *items, uint64_t n, uint32_t i)
 {
     uint64_t lo = 0, hi = n;
     while (lo < hi) {
@@ -53,7 +53,7 @@ in_row(const uint32_t *items, uint64_t n, uint32_t i)
         else
             hi = mid;
     }
-    return lo < n && items[lo] == i;
+    return lo;
 }
 
 int
@@ -76,9 +76,13 @@ metrics_ranking(const struct model *m, const struct csr *train, const struct csr
         return diag_set(d, ALS_ENOMEM, "out of memory");
     }
     uint64_t n = 0;
+    /* Relevant: a test entry with a positive value (a negative one is a dislike). */
     for (uint64_t u = 0; u < nu; u++)
-        if (test->r.ptr[u + 1] > test->r.ptr[u])
-            users[n++] = u;
+        for (uint64_t t = test->r.ptr[u]; t < test->r.ptr[u + 1]; t++)
+            if (test->r.val[t] > 0) {
+                users[n++] = u;
+                break;
+            }
     double *disc = xmem_alloc_array(k + 1, sizeof *disc);
     int oom = disc == NULL;
     for (unsigned j = 0; disc && j < k; j++)
@@ -112,17 +116,22 @@ metrics_ranking(const struct model *m, const struct csr *train, const struct csr
                 }
                 size_t got = topk_select(S + j * ni, (uint32_t)ni, k, excl, nexcl, idx, val);
                 const uint32_t *ti = test->r.idx + test->r.ptr[u];
-                uint64_t nt = test->r.ptr[u + 1] - test->r.ptr[u];
+                const float *tv = test->r.val + test->r.ptr[u];
+                uint64_t nt = test->r.ptr[u + 1] - test->r.ptr[u], nrel = 0;
+                for (uint64_t t = 0; t < nt; t++)
+                    nrel += tv[t] > 0;
                 double hits = 0, dcg = 0, idcg = 0;
-                for (size_t r = 0; r < got; r++)
-                    if (in_row(ti, nt, idx[r])) {
+                for (size_t r = 0; r < got; r++) {
+                    uint64_t pos = lower_bound(ti, nt, idx[r]);
+                    if (pos < nt && ti[pos] == idx[r] && tv[pos] > 0) {
                         hits += 1;
                         dcg += disc[r];
                     }
-                for (uint64_t r = 0; r < k && r < nt; r++)
+                }
+                for (uint64_t r = 0; r < k && r < nrel; r++)
                     idcg += disc[r];
                 us[u].precision = hits / k;
-                us[u].recall = hits / (double)nt;
+                us[u].recall = hits / (double)nrel;
                 us[u].hit = hits > 0;
                 us[u].ndcg = idcg > 0 ? dcg / idcg : 0;
             }

@@ -21,16 +21,17 @@ void metrics_rating(const struct model *m, const struct csr *test, float lo, flo
 
 struct metrics_rank {
     double precision, recall, ndcg, hit;
-    uint64_t users; /* users with at least one test item: the averages are over them */
+    uint64_t users; /* users with a relevant test item: the averages are over them */
 };
 
 /*
- * Ranking quality at cutoff k, averaged over the users with test items: each user's
- * items are scored with the model, those in train are excluded (unless include_seen),
- * and the top k compared with the user's test items (binary relevance).
- *   precision = hits / k; recall = hits / |test|; hit = [hits > 0];
+ * Ranking quality at cutoff k, averaged over the users with relevant test items (test
+ * entries with a positive value; a negative one is a dislike): each user's items are
+ * scored with the model, those in train are excluded (unless include_seen), and the top
+ * k compared with the relevant test items (binary relevance).
+ *   precision = hits / k; recall = hits / |relevant|; hit = [hits > 0];
  *   ndcg = sum over hits at rank j (1-based) of 1/log2(j+1), divided by the same sum over
- *   ranks 1..min(k, |test|).
+ *   ranks 1..min(k, |relevant|).
  * Scores are computed in blocks of users with one GEMM each, on threads threads.
  */
 int metrics_ranking(const struct model *m, const struct csr *train, const struct csr *test,

@@ -83,8 +83,9 @@ model_save(const struct model *m, const char *path, struct diag *d)
     h.cols = m->items;
     h.nnz = m->k;
     h.dtype = AFILE_DT_F32;
+    /* mu first: a reader that keeps only the first bytes of META must not lose it. */
     char meta[sizeof m->meta + 64];
-    snprintf(meta, sizeof meta, "%smu=%.17g\n", m->meta, m->mu);
+    snprintf(meta, sizeof meta, "mu=%.17g\n%s", m->mu, m->meta);
     struct afile_wsec secs[5];
     unsigned n = 0;
     secs[n++] = (struct afile_wsec){ "USRF", AFILE_DT_F32, m->U, m->users * m->k * 4 };
@@ -146,8 +147,9 @@ model_open(struct model **out, const char *path, unsigned flags, struct diag *d)
     if (m->biases && ((rc = afile_section(&m->file, "UBIA", AFILE_DT_F32, &ub, &nub, d)) < 0 ||
                       (rc = afile_section(&m->file, "IBIA", AFILE_DT_F32, &ib, &nib, d)) < 0))
         goto out;
-    if (h->nnz == 0 || h->nnz > 65536 || (h->rows && nu / h->rows != h->nnz) ||
-        nu != h->rows * h->nnz || nv != h->cols * h->nnz ||
+    /* Dimensions bounded first, so that the products below cannot overflow. */
+    if (h->nnz == 0 || h->nnz > 65536 || h->rows > UINT32_MAX + 1ull ||
+        h->cols > UINT32_MAX + 1ull || nu != h->rows * h->nnz || nv != h->cols * h->nnz ||
         (m->biases && (nub != h->rows || nib != h->cols))) {
         rc = diag_set(d, ALS_EFORMAT, "'%s': section sizes disagree with %llu users, %llu "
                       "items and rank %llu", path, (unsigned long long)h->rows,

@@ -4,10 +4,13 @@
 
 #include <math.h>
 
-/* a ranks before b: higher score, then lower index */
+/* a ranks before b: higher score, then lower index; NaN below every number */
 static int
 better(float sa, uint32_t ia, float sb, uint32_t ib)
 {
+    int na = isnan(sa), nb = isnan(sb);
+    if (na || nb)
+        return na != nb ? nb : ia < ib;
     return sa > sb || (sa == sb && ia < ib);
 }
 
@@ -63,8 +66,6 @@ topk_select(const float *scores, uint32_t n, size_t k, const uint32_t *excl, siz
         if (e < nexcl && excl[e] == i)
             continue;
         float s = scores[i];
-        if (isnan(s))
-            s = -INFINITY;
         if (h < k) {
             idx[h] = i;
             val[h] = s;

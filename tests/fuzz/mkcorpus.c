@@ -6,6 +6,7 @@
 
 #include "csr.h"
 #include "csv.h"
+#include "model.h"
 #include "ratemap.h"
 #include "vocabdir.h"
 #include "zio.h"
@@ -418,6 +419,45 @@ csr_seeds(void)
     write_csr("50x60", 50, 60, 300, 0);
 }
 
+/* ---- model: factor files written by model_save ---- */
+
+static void
+write_model(const char *name, uint64_t users, uint64_t items, uint32_t k, int implicit,
+            int biases)
+{
+    char path[4096];
+    struct model *m;
+    struct diag d;
+    if (model_new(&m, users, items, k, implicit, biases, &d) < 0)
+        die_diag("model_new", &d);
+    for (uint64_t i = 0; i < users * k; i++)
+        m->U[i] = (float)i * 0.25f - 1.0f;
+    for (uint64_t i = 0; i < items * k; i++)
+        m->V[i] = 1.0f / (float)(i + 1);
+    for (uint64_t i = 0; biases && i < users; i++)
+        m->ub[i] = 0.5f;
+    for (uint64_t i = 0; biases && i < items; i++)
+        m->ib[i] = -0.5f;
+    m->mu = biases ? 3.5 : 0.0;
+    snprintf(m->meta, sizeof m->meta, "lambda=0.1\nalpha=40\niterations=15\n");
+    snprintf(path, sizeof path, "%s/model", outdir);
+    if (mkdir(path, 0777) < 0 && errno != EEXIST)
+        FUZZ_DIE(path);
+    snprintf(path, sizeof path, "%s/model/seed-%s", outdir, name);
+    if (model_save(m, path, &d) < 0)
+        die_diag("model_save", &d);
+    model_free(m);
+}
+
+static void
+model_seeds(void)
+{
+    write_model("implicit-3x4-k2", 3, 4, 2, 1, 0);
+    write_model("explicit-5x7-k3-biases", 5, 7, 3, 0, 1);
+    write_model("empty-0x0-k1", 0, 0, 1, 1, 0);
+    write_model("1x1-k8", 1, 1, 8, 0, 1);
+}
+
 /* ---- cli: [range pick] option value ---- */
 
 static void
@@ -454,5 +494,6 @@ main(int argc, char **argv)
     vocabdir_seeds();
     csr_seeds();
     cli_seeds();
+    model_seeds();
     return 0;
 }
