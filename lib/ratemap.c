@@ -82,9 +82,10 @@ parse_param(const char *s, size_t n, double *out)
     memcpy(buf, s, n);
     buf[n] = '\0';
     char *end;
-    errno = 0;
     *out = strtod(buf, &end);
-    return (*end || errno == ERANGE || !isfinite(*out)) ? ALS_EFORMAT : 0;
+    /* strtod sets ERANGE on underflow too: a subnormal bound is still a number, and it is
+     * what %.17g wrote for a fitted minmax. Only overflow to infinity is refused. */
+    return (*end || !isfinite(*out)) ? ALS_EFORMAT : 0;
 }
 
 int

@@ -280,6 +280,12 @@ vocab_make_writable(struct vocab *v, struct diag *d)
 {
     if (v->writable)
         return 0;
+    /* A file opened without AFILE_VERIFY has unchecked offsets; growing it rehashes
+     * every ID, so check them all now (the copy below is O(n) anyway). */
+    for (uint64_t i = 0; i < v->n; i++)
+        if (v->offs[i] > v->offs[i + 1])
+            return diag_set(d, ALS_EFORMAT, "'%s': inconsistent vocabulary offsets",
+                            v->file.path);
     size_t n = (size_t)v->n, ob, sb;
     if (xmem_mul(n + 1, sizeof *v->offs, &ob) < 0 ||
         xmem_mul((size_t)v->nslots, sizeof *v->slots, &sb) < 0)

@@ -210,8 +210,8 @@ get_quoted(char *s)
         case '"': *out++ = '"'; break;
         case 'x': {
             int h = i + 2 < n - 1 ? hexval(s[i + 1]) : -1, l = h >= 0 ? hexval(s[i + 2]) : -1;
-            if (l < 0)
-                return -1;
+            if (l < 0 || (h == 0 && l == 0))
+                return -1; /* no NUL: every value is used as a C string */
             *out++ = (char)(h * 16 + l);
             i += 2;
             break;
