@@ -478,3 +478,17 @@ afile_close(struct afile *f)
         munmap((void *)(uintptr_t)f->map, f->size);
     memset(f, 0, sizeof *f);
 }
+
+int
+afile_save(const char *path, struct afile_header *h, const struct afile_wsec *secs,
+           unsigned nsec, struct diag *d)
+{
+    struct zio_out o;
+    int rc = zio_out_open(&o, path, d);
+    if (rc < 0)
+        return rc;
+    if ((rc = afile_write(&o, h, secs, nsec, d)) >= 0)
+        rc = zio_out_commit(&o, d);
+    zio_out_abort(&o);
+    return rc;
+}

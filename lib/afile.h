@@ -90,6 +90,11 @@ size_t afile_dtype_size(uint32_t dtype);
 int afile_write(struct zio_out *o, struct afile_header *h, const struct afile_wsec *secs,
                 unsigned nsec, struct diag *d) ALS_MUSTCHECK;
 
+/* afile_write to path atomically (temporary file, fsync, rename): the whole of saving a
+ * container file. */
+int afile_save(const char *path, struct afile_header *h, const struct afile_wsec *secs,
+               unsigned nsec, struct diag *d) ALS_MUSTCHECK;
+
 /* Map path and validate it as a container of the given kind whose major version is at most
  * max_major. Every field is checked against the file size before it is trusted.
  * Errors: ALS_EIO (open/mmap), ALS_EFORMAT (short, bad magic, wrong kind, truncated,

@@ -10,6 +10,7 @@
 #endif
 
 #include "linalg.h"
+#include "hmap.h"
 #include "xmem.h"
 
 void
@@ -26,14 +27,6 @@ als_params_default(struct als_params *p, int implicit)
     p->solver = implicit ? ALS_SOLVER_CG : ALS_SOLVER_CHOLESKY;
 }
 
-static uint64_t
-mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 void
 als_init_rows(struct model *m, int side, uint64_t from, uint64_t seed)
@@ -43,11 +36,11 @@ als_init_rows(struct model *m, int side, uint64_t from, uint64_t seed)
     float *xb = side ? m->ib : m->ub;
     /* Uniform in +-0.5/sqrt(k): small enough that the first products are near 0. */
     float scale = 1.0f / sqrtf((float)m->k);
-    uint64_t key = mix64(seed ^ (side ? 0x17e5ull : 0x05e5ull));
+    uint64_t key = hmap_mix64(seed ^ (side ? 0x17e5ull : 0x05e5ull));
     for (uint64_t r = from; r < n; r++) {
-        uint64_t h = mix64(key ^ mix64(r));
+        uint64_t h = hmap_mix64(key ^ hmap_mix64(r));
         for (uint32_t j = 0; j < m->k; j++) {
-            h = mix64(h + j);
+            h = hmap_mix64(h + j);
             X[r * m->k + j] = scale * ((float)(h >> 40) / (float)(1 << 24) - 0.5f);
         }
         if (xb)

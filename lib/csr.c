@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hmap.h"
 #include "xmem.h"
 #include "zio.h"
 
@@ -282,14 +283,6 @@ meta_add(struct csr *c, const char *base, const char *key, const char *value)
 
 /* ---- splits ---- */
 
-static uint64_t
-mix64(uint64_t x)
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
 
 struct pick {
     int64_t time;
@@ -364,7 +357,7 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
         rc = diag_set(d, ALS_ENOMEM, "out of memory");
         goto out;
     }
-    uint64_t salt = mix64(o->seed ^ 0x5eed5eed5eed5eedull);
+    uint64_t salt = hmap_mix64(o->seed ^ 0x5eed5eed5eed5eedull);
     for (uint64_t r = 0; r < a->r.rows; r++) {
         uint64_t b = a->r.ptr[r], n = a->r.ptr[r + 1] - b;
         if (n < 2)
@@ -378,7 +371,7 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
         for (uint64_t j = 0; j < n; j++) {
             /* Keyed by (seed, user, item), not by position: the choice does not depend
              * on how the input was ordered. */
-            pk[j].key = mix64(salt ^ mix64((r << 32) ^ a->r.idx[b + j]));
+            pk[j].key = hmap_mix64(salt ^ hmap_mix64((r << 32) ^ a->r.idx[b + j]));
             pk[j].pos = b + j;
             pk[j].time = times ? times[b + j] : 0;
         }

@@ -45,6 +45,17 @@ hmap_hash(const void *key, size_t n)
     return h;
 }
 
+/* splitmix64's finaliser: a bijective 64-bit mix, for seeded keys (initial factors,
+ * split choices) that must not depend on order or threads. */
+static inline uint64_t
+hmap_mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
 static inline uint64_t
 hmap_slot(uint64_t hash, uint64_t index)
 {

@@ -70,10 +70,6 @@ model_free(struct model *m)
 int
 model_save(const struct model *m, const char *path, struct diag *d)
 {
-    struct zio_out o;
-    int rc = zio_out_open(&o, path, d);
-    if (rc < 0)
-        return rc;
     struct afile_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.kind, MODEL_KIND, 4);
@@ -95,10 +91,7 @@ model_save(const struct model *m, const char *path, struct diag *d)
         secs[n++] = (struct afile_wsec){ "IBIA", AFILE_DT_F32, m->ib, m->items * 4 };
     }
     secs[n++] = (struct afile_wsec){ "META", AFILE_DT_BYTES, meta, strlen(meta) };
-    if ((rc = afile_write(&o, &h, secs, n, d)) >= 0)
-        rc = zio_out_commit(&o, d);
-    zio_out_abort(&o);
-    return rc;
+    return afile_save(path, &h, secs, n, d);
 }
 
 int

@@ -315,10 +315,6 @@ vocab_make_writable(struct vocab *v, struct diag *d)
 int
 vocab_save(const struct vocab *v, const char *path, struct diag *d)
 {
-    struct zio_out o;
-    int rc = zio_out_open(&o, path, d);
-    if (rc < 0)
-        return rc;
     struct afile_header h;
     memset(&h, 0, sizeof h);
     memcpy(h.kind, VOCAB_KIND, 4);
@@ -332,10 +328,5 @@ vocab_save(const struct vocab *v, const char *path, struct diag *d)
         { "BYTE", AFILE_DT_BYTES, v->bytes, v->nbytes },
         { "HASH", AFILE_DT_U64, v->slots, v->nslots * sizeof *v->slots },
     };
-    if ((rc = afile_write(&o, &h, secs, 3, d)) < 0)
-        goto out;
-    rc = zio_out_commit(&o, d);
-out:
-    zio_out_abort(&o);
-    return rc;
+    return afile_save(path, &h, secs, 3, d);
 }
