@@ -59,7 +59,7 @@ $(B)/gen-log: share/gen-log.c | $(B)
 $(B)/bench-sgemm: share/bench-sgemm.c | $(B)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ $(BLAS_LIBS)
 
-$(B)/tests/%: tests/unit/%.c tests/unit/t.h $(B)/libals.a | $(B)/tests
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libals.a | $(B)/tests
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(B)/libals.a $(LIBS) -o $@
 
 $(B) $(B)/lib $(B)/cmd $(B)/tests:

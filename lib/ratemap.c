@@ -33,6 +33,8 @@ ratemap_add_level(struct ratemap *m, const char *label, size_t len, struct diag 
 {
     if (len == 0)
         return diag_set(d, ALS_EUSAGE, "empty label in --levels");
+    if (memchr(label, '\0', len)) /* never in a log field either */
+        return diag_set(d, ALS_EUSAGE, "NUL byte in a --levels label");
     if (m->nlevels >= RATEMAP_MAX_LEVELS)
         return diag_set(d, ALS_EUSAGE, "more than %d labels in --levels", RATEMAP_MAX_LEVELS);
     for (unsigned i = 0; i < m->nlevels; i++)

@@ -57,20 +57,30 @@ size_t
 topk_select(const float *scores, uint32_t n, size_t k, const uint32_t *excl, size_t nexcl,
             uint32_t *idx, float *val)
 {
+    return topk_select_masked(scores, n, k, excl, nexcl, NULL, idx, val);
+}
+
+size_t
+topk_select_masked(const float *scores, uint32_t n, size_t k, const uint32_t *excl,
+                   size_t nexcl, const unsigned char *mask, uint32_t *idx, float *val)
+{
     size_t h = 0, e = 0;
     if (k == 0)
         return 0;
     for (uint32_t i = 0; i < n; i++) {
         while (e < nexcl && excl[e] < i)
             e++;
-        if (e < nexcl && excl[e] == i)
+        if ((e < nexcl && excl[e] == i) || (mask && mask[i]))
             continue;
         float s = scores[i];
         if (h < k) {
             idx[h] = i;
             val[h] = s;
             sift_up(idx, val, h++);
-        } else if (better(s, i, val[0], idx[0])) {
+        } else if (!(s <= val[0]) && better(s, i, val[0], idx[0])) {
+            /* !(s <= root) skips most candidates with one compare; it is false for NaN on
+             * either side, which better() then orders. Indices only grow, so a tie with
+             * the root never wins. */
             idx[0] = i;
             val[0] = s;
             sift_down(idx, val, h, 0);

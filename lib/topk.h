@@ -15,4 +15,9 @@
 size_t topk_select(const float *scores, uint32_t n, size_t k, const uint32_t *excl,
                    size_t nexcl, uint32_t *idx, float *val);
 
+/* The same, also skipping every i with mask[i] != 0 (mask may be NULL): the filters of a
+ * whole run (excluded items, an allow-list) applied during the selection. */
+size_t topk_select_masked(const float *scores, uint32_t n, size_t k, const uint32_t *excl,
+                          size_t nexcl, const unsigned char *mask, uint32_t *idx, float *val);
+
 #endif

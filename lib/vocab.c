@@ -280,6 +280,8 @@ vocab_make_writable(struct vocab *v, struct diag *d)
 {
     if (v->writable)
         return 0;
+    if (!v->offs) /* nothing opened: an empty vocabulary */
+        return vocab_clear(v) < 0 ? diag_set(d, ALS_ENOMEM, "out of memory") : 0;
     /* A file opened without AFILE_VERIFY has unchecked offsets; growing it rehashes
      * every ID, so check them all now (the copy below is O(n) anyway). */
     for (uint64_t i = 0; i < v->n; i++)

@@ -15,76 +15,7 @@
 #include "zio.h"
 
 #include "t.h"
-
-/* ---- scratch directory: every file a test makes is removed at exit ---- */
-
-static char t_dir[64];
-static char t_made[64][512];
-static int t_nmade;
-
-__attribute__((destructor)) static void
-t_cleanup(void)
-{
-    for (int i = 0; i < t_nmade; i++)
-        unlink(t_made[i]);
-    if (t_dir[0])
-        rmdir(t_dir);
-}
-
-/* The path of name inside the scratch directory, remembered for cleanup. */
-static const char *
-tpath(const char *name)
-{
-    if (!t_dir[0]) {
-        strcpy(t_dir, "/tmp/test_afile-XXXXXX");
-        if (!mkdtemp(t_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", t_dir, name);
-    for (int i = 0; i < t_nmade; i++)
-        if (strcmp(t_made[i], p) == 0)
-            return t_made[i];
-    if (t_nmade == (int)(sizeof t_made / sizeof t_made[0])) {
-        fprintf(stderr, "test_afile: too many scratch files\n");
-        exit(1);
-    }
-    strcpy(t_made[t_nmade], p);
-    return t_made[t_nmade++];
-}
-
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    *len = 0;
-    if (!fp)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)n;
-    }
-    fclose(fp);
-    return buf;
-}
-
-static int
-spit(const char *path, const unsigned char *buf, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        return -1;
-    size_t w = len ? fwrite(buf, 1, len, fp) : 0;
-    return fclose(fp) == 0 && w == len ? 0 : -1;
-}
+#include "scratch.h"
 
 /* Recompute the directory and header CRCs after a deliberate edit, so that the edit
  * reaches the structural checks instead of stopping at a checksum. */
@@ -128,22 +59,6 @@ sample_header(void)
     return h;
 }
 
-static int
-write_file(const char *path, struct afile_header *h, const struct afile_wsec *secs,
-           unsigned nsec, struct diag *d)
-{
-    struct zio_out o;
-    int rc = zio_out_open(&o, path, d);
-    if (rc < 0)
-        return rc;
-    if ((rc = afile_write(&o, h, secs, nsec, d)) < 0)
-        goto out;
-    rc = zio_out_commit(&o, d);
-out:
-    zio_out_abort(&o);
-    return rc;
-}
-
 static const struct afile_wsec s_secs[4] = {
     { "VALS", AFILE_DT_F32, s_vals, sizeof s_vals },
     { "NONE", AFILE_DT_I64, NULL, 0 },
@@ -157,7 +72,7 @@ write_sample(const char *name)
     const char *p = tpath(name);
     struct afile_header h = sample_header();
     struct diag d;
-    if (write_file(p, &h, s_secs, 4, &d) < 0) {
+    if (afile_save(p, &h, s_secs, 4, &d) < 0) {
         printf("# cannot write sample: %s\n", d.msg);
         exit(1);
     }
@@ -262,7 +177,7 @@ TEST(header_round_trip)
     struct afile f;
     struct diag d;
 
-    T_OK(write_file(p, &h, s_secs, 4, &d));
+    T_OK(afile_save(p, &h, s_secs, 4, &d));
     T_EQ_U64(h.payload_len, S_SIZE - 64);
     T_OK(afile_open(&f, p, "CSR1", 1, 0, &d));
     T_EQ_MEM(f.h.kind, 4, "CSR1", 4);
@@ -331,7 +246,7 @@ TEST(no_sections_and_empty_last_section)
     const void *data;
     uint64_t n;
 
-    T_OK(write_file(p, &h, NULL, 0, &d));
+    T_OK(afile_save(p, &h, NULL, 0, &d));
     T_EQ_U64(h.payload_len, 8);
     T_OK(afile_open(&f, p, "CSR1", 1, AFILE_VERIFY, &d));
     T_EQ_U64(f.size, 72);
@@ -341,7 +256,7 @@ TEST(no_sections_and_empty_last_section)
 
     /* An empty section last still gets an aligned offset inside the file. */
     const struct afile_wsec one = { "LAST", AFILE_DT_F64, NULL, 0 };
-    T_OK(write_file(p, &h, &one, 1, &d));
+    T_OK(afile_save(p, &h, &one, 1, &d));
     T_EQ_U64(h.payload_len, 128 - 64);
     T_OK(afile_open(&f, p, "CSR1", 1, AFILE_VERIFY, &d));
     T_EQ_U64(f.sec[0].offset, 128);
@@ -731,7 +646,7 @@ TEST(write_rejects_bad_arguments)
     } while (0)
 
     /* The full table is fine; one more is not. */
-    T_OK(write_file(p, &h, s, AFILE_MAX_SECTIONS, &d));
+    T_OK(afile_save(p, &h, s, AFILE_MAX_SECTIONS, &d));
     T_EQ_U64(h.payload_len, 1152 - 64); /* 32 empty sections at align(64 + 8 + 32 * 32) */
     BAD_WRITE(AFILE_MAX_SECTIONS + 1, "cannot write 33 sections, at most 32");
 
@@ -807,16 +722,6 @@ TEST(header_decode)
     T_EQ_STR(d.msg, "'s.trip': not an als binary file (bad magic)");
 }
 
-/* xorshift64*: a fixed seed makes every run corrupt the same bytes. */
-static uint64_t
-rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545f4914f6cdd1dull;
-}
-
 TEST(fuzz_never_crashes)
 {
     size_t len;
@@ -831,14 +736,14 @@ TEST(fuzz_never_crashes)
         int mode = it % 4;
         memcpy(b, orig, len);
         if (mode == 0) {
-            n = (size_t)(rng_next(&seed) % len);
+            n = (size_t)(rnd_xorshift(&seed) % len);
         } else {
-            int flips = 1 + (int)(rng_next(&seed) % 3);
+            int flips = 1 + (int)(rnd_xorshift(&seed) % 3);
             /* Mode 3 aims at the header and directory, where the parsing happens. */
             size_t span = mode == 3 ? 200 : len;
             for (int k = 0; k < flips; k++) {
-                size_t at = (size_t)(rng_next(&seed) % span);
-                b[at] ^= (unsigned char)(1 + rng_next(&seed) % 255);
+                size_t at = (size_t)(rnd_xorshift(&seed) % span);
+                b[at] ^= (unsigned char)(1 + rnd_xorshift(&seed) % 255);
             }
             if (mode >= 2)
                 fix_crcs(b, n);

@@ -12,6 +12,7 @@
 #include "model.h"
 
 #include "t.h"
+#include "scratch.h"
 
 /*
  * Tolerances, stated once (all relative to the norm of the reference row, plus a tiny
@@ -28,16 +29,7 @@
 #define TOL_LOSS 1e-5
 #define TOL_MONO 1e-6
 
-/* ---- a fixed-seed PRNG (splitmix64) ---- */
-
-static uint64_t
-rnd(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+/* ---- random numbers from the fixed-seed rnd() of scratch.h ---- */
 
 static double
 rnd_unit(uint64_t *s) /* [0, 1) */

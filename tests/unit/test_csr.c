@@ -4,84 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "afile.h"
 #include "csr.h"
 #include "diag.h"
-#include "zio.h"
 
 #include "t.h"
+#include "scratch.h"
 
-/* ---- scratch directory: every file a test makes is removed at exit ---- */
-
-static char t_dir[64];
-static char t_made[64][512];
-static int t_nmade;
-
-__attribute__((destructor)) static void
-t_cleanup(void)
-{
-    for (int i = 0; i < t_nmade; i++)
-        unlink(t_made[i]);
-    if (t_dir[0])
-        rmdir(t_dir);
-}
-
-static const char *
-tpath(const char *name)
-{
-    if (!t_dir[0]) {
-        strcpy(t_dir, "/tmp/test_csr-XXXXXX");
-        if (!mkdtemp(t_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", t_dir, name);
-    for (int i = 0; i < t_nmade; i++)
-        if (strcmp(t_made[i], p) == 0)
-            return t_made[i];
-    if (t_nmade == (int)(sizeof t_made / sizeof t_made[0])) {
-        fprintf(stderr, "test_csr: too many scratch files\n");
-        exit(1);
-    }
-    strcpy(t_made[t_nmade], p);
-    return t_made[t_nmade++];
-}
-
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    *len = 0;
-    if (!fp)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)n;
-    }
-    fclose(fp);
-    return buf;
-}
-
-/* ---- a fixed-seed PRNG (splitmix64) ---- */
-
-static uint64_t
-rnd(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+/* ---- random numbers from the fixed-seed rnd() of scratch.h ---- */
 
 static uint32_t
 rnd_below(uint64_t *s, uint32_t n)
@@ -905,15 +836,8 @@ forge_write(const struct forge *f, const char *path)
         { "TVAL", AFILE_DT_F32, f->tval, 4 * 4 },
         { "META", AFILE_DT_BYTES, meta, sizeof meta - 1 },
     };
-    struct zio_out o;
     struct diag d = { 0 };
-    int rc = zio_out_open(&o, path, &d);
-    if (rc < 0)
-        return rc;
-    if ((rc = afile_write(&o, &h, secs, f->skip_meta ? 6 : 7, &d)) >= 0)
-        rc = zio_out_commit(&o, &d);
-    zio_out_abort(&o);
-    return rc;
+    return afile_save(path, &h, secs, f->skip_meta ? 6 : 7, &d);
 }
 
 /* csr_open's code for the forgery, with its message in msg */

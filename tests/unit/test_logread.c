@@ -4,60 +4,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "diag.h"
 #include "logread.h"
 
 #include "t.h"
-
-/* ---- scratch directory: every file a test makes is removed at exit ---- */
-
-static char t_dir[64];
-static char t_made[64][512];
-static int t_nmade;
-
-__attribute__((destructor)) static void
-t_cleanup(void)
-{
-    for (int i = 0; i < t_nmade; i++)
-        unlink(t_made[i]);
-    if (t_dir[0])
-        rmdir(t_dir);
-}
-
-static const char *
-tpath(const char *name)
-{
-    if (!t_dir[0]) {
-        strcpy(t_dir, "/tmp/test_logread-XXXXXX");
-        if (!mkdtemp(t_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", t_dir, name);
-    for (int i = 0; i < t_nmade; i++)
-        if (strcmp(t_made[i], p) == 0)
-            return t_made[i];
-    if (t_nmade == (int)(sizeof t_made / sizeof t_made[0])) {
-        fprintf(stderr, "test_logread: too many scratch files\n");
-        exit(1);
-    }
-    strcpy(t_made[t_nmade], p);
-    return t_made[t_nmade++];
-}
-
-static int
-spit(const char *path, const void *buf, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        return -1;
-    size_t w = len ? fwrite(buf, 1, len, fp) : 0;
-    return fclose(fp) == 0 && w == len ? 0 : -1;
-}
+#include "scratch.h"
 
 /* A log file holding the C string text. */
 static const char *

@@ -11,6 +11,7 @@
 #include "model.h"
 
 #include "t.h"
+#include "scratch.h"
 
 #define EPS 1e-12
 
@@ -324,15 +325,6 @@ TEST(ranking_counts_only_positive_test_values)
 }
 
 /* ---- threads ---- */
-
-static uint64_t
-rnd(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 TEST(ranking_same_numbers_for_1_2_3_threads)
 {

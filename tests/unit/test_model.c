@@ -12,78 +12,9 @@
 #include "diag.h"
 #include "model.h"
 #include "npy.h"
-#include "zio.h"
 
 #include "t.h"
-
-/* ---- scratch directory: every file a test makes is removed at exit ---- */
-
-static char t_dir[64];
-static char t_made[64][512];
-static int t_nmade;
-
-__attribute__((destructor)) static void
-t_cleanup(void)
-{
-    for (int i = 0; i < t_nmade; i++)
-        unlink(t_made[i]);
-    if (t_dir[0])
-        rmdir(t_dir);
-}
-
-static const char *
-tpath(const char *name)
-{
-    if (!t_dir[0]) {
-        strcpy(t_dir, "/tmp/test_model-XXXXXX");
-        if (!mkdtemp(t_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", t_dir, name);
-    for (int i = 0; i < t_nmade; i++)
-        if (strcmp(t_made[i], p) == 0)
-            return t_made[i];
-    if (t_nmade == (int)(sizeof t_made / sizeof t_made[0])) {
-        fprintf(stderr, "test_model: too many scratch files\n");
-        exit(1);
-    }
-    strcpy(t_made[t_nmade], p);
-    return t_made[t_nmade++];
-}
-
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    *len = 0;
-    if (!fp)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)n;
-    }
-    fclose(fp);
-    return buf;
-}
-
-static int
-spew(const char *path, const void *p, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        return -1;
-    int ok = fwrite(p, 1, n, fp) == n;
-    return fclose(fp) == 0 && ok ? 0 : -1;
-}
+#include "scratch.h"
 
 /* Entries in the scratch directory (to see that nothing is left behind). */
 static int
@@ -99,15 +30,6 @@ dir_entries(void)
         pclose(p);
     }
     return n;
-}
-
-static uint64_t
-rnd(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 /* Random bit patterns that are finite floats (any sign, any exponent but 255). */
@@ -351,7 +273,7 @@ TEST(flipped_byte_in_a_section_is_a_checksum_error)
         if (!(off >= 64 && size > 0 && off + size <= n))
             continue;
         b[off + size / 2] ^= 0x10;
-        T_OK(spew(tpath("bad.model"), b, n));
+        T_OK(spit(tpath("bad.model"), b, n));
         b[off + size / 2] ^= 0x10;
         memset(&d, 0, sizeof d);
         T_EQ_INT(model_open(&r, tpath("bad.model"), AFILE_VERIFY, &d), ALS_ECHECKSUM);
@@ -366,7 +288,7 @@ TEST(flipped_byte_in_a_section_is_a_checksum_error)
     uint64_t size = 0, off = b ? section_offset(b, n, "USRF", &size) : 0;
     if (b && off) {
         b[off] ^= 0x01;
-        T_OK(spew(tpath("bad.model"), b, n));
+        T_OK(spit(tpath("bad.model"), b, n));
         T_OK(model_open(&r, tpath("bad.model"), 0, &d));
         model_free(r);
         r = NULL;
@@ -375,7 +297,7 @@ TEST(flipped_byte_in_a_section_is_a_checksum_error)
     if (b) {
         b[off] ^= 0x01;
         b[30] ^= 0x01;
-        T_OK(spew(tpath("bad.model"), b, n));
+        T_OK(spit(tpath("bad.model"), b, n));
         T_TRUE(model_open(&r, tpath("bad.model"), 0, &d) < 0);
         T_TRUE(r == NULL);
     }
@@ -393,7 +315,7 @@ TEST(truncated_file_is_refused)
     T_TRUE(b && n > 200);
     size_t cuts[] = { n - 1, n - 64, n / 2, 100, 64, 63, 10, 0 };
     for (size_t c = 0; b && c < sizeof cuts / sizeof cuts[0]; c++) {
-        T_OK(spew(tpath("cut.model"), b, cuts[c]));
+        T_OK(spit(tpath("cut.model"), b, cuts[c]));
         memset(&d, 0, sizeof d);
         int rc = model_open(&r, tpath("cut.model"), AFILE_VERIFY, &d);
         printf("# cut at %zu: %d %s\n", cuts[c], rc, d.msg);
@@ -425,7 +347,7 @@ TEST(missing_file_and_other_kinds_are_refused)
     printf("# %s\n", d.msg);
     T_TRUE(strstr(d.msg, "FAC1") != NULL);
     /* Text is not a container. */
-    T_OK(spew(tpath("text.model"), "user,item,rating\n1,2,3\n", 23));
+    T_OK(spit(tpath("text.model"), "user,item,rating\n1,2,3\n", 23));
     T_EQ_INT(model_open(&r, tpath("text.model"), AFILE_VERIFY, &d), ALS_EFORMAT);
     T_TRUE(r == NULL);
 }
@@ -435,7 +357,6 @@ static int
 forge(const char *path, uint64_t rows, uint64_t cols, uint64_t k, const struct afile_wsec *s,
       unsigned n)
 {
-    struct zio_out o;
     struct diag d = { 0 };
     struct afile_header h;
     memset(&h, 0, sizeof h);
@@ -445,13 +366,7 @@ forge(const char *path, uint64_t rows, uint64_t cols, uint64_t k, const struct a
     h.cols = cols;
     h.nnz = k;
     h.dtype = AFILE_DT_F32;
-    int rc = zio_out_open(&o, path, &d);
-    if (rc < 0)
-        return rc;
-    if ((rc = afile_write(&o, &h, s, n, &d)) >= 0)
-        rc = zio_out_commit(&o, &d);
-    zio_out_abort(&o);
-    return rc;
+    return afile_save(path, &h, s, n, &d);
 }
 
 TEST(forged_shapes_are_refused)

@@ -11,6 +11,7 @@
 #include "ratemap.h"
 
 #include "t.h"
+#include "scratch.h"
 
 /* ---- ratemap_parse_number ---- */
 
@@ -78,16 +79,6 @@ TEST(parse_number_hand_picked_exact)
     T_TRUE(v == 0 && signbit(v));
 }
 
-/* xorshift64*: a fixed seed makes every run check the same strings. */
-static uint64_t
-rng_next(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545f4914f6cdd1dull;
-}
-
 TEST(parse_number_random_decimals_match_strtod)
 {
     uint64_t seed = 0x0123456789abcdefull;
@@ -95,26 +86,26 @@ TEST(parse_number_random_decimals_match_strtod)
     for (int it = 0; it < 200000 && bad < 10; it++) {
         char s[96];
         size_t n = 0;
-        uint64_t r = rng_next(&seed);
+        uint64_t r = rnd_xorshift(&seed);
         if (r & 1)
             s[n++] = ' ';
         if (r & 2)
             s[n++] = (r & 4) ? '-' : '+';
         /* Short mantissas take the fast path, long ones (up to 30 digits) fall back. */
-        int ni = (int)(rng_next(&seed) % ((r & 8) ? 30 : 8));
-        int nf = (int)(rng_next(&seed) % ((r & 16) ? 25 : 6));
+        int ni = (int)(rnd_xorshift(&seed) % ((r & 8) ? 30 : 8));
+        int nf = (int)(rnd_xorshift(&seed) % ((r & 16) ? 25 : 6));
         if (ni == 0 && nf == 0)
             ni = 1;
         for (int i = 0; i < ni; i++)
-            s[n++] = (char)('0' + rng_next(&seed) % 10);
+            s[n++] = (char)('0' + rnd_xorshift(&seed) % 10);
         if (nf || (r & 32)) {
             s[n++] = '.';
             for (int i = 0; i < nf; i++)
-                s[n++] = (char)('0' + rng_next(&seed) % 10);
+                s[n++] = (char)('0' + rnd_xorshift(&seed) % 10);
         }
         if (r & 64) {
             s[n++] = (r & 128) ? 'e' : 'E';
-            int e = (int)(rng_next(&seed) % 61) - 30; /* -30..30: never overflows */
+            int e = (int)(rnd_xorshift(&seed) % 61) - 30; /* -30..30: never overflows */
             n += (size_t)snprintf(s + n, sizeof s - n, (r & 256) ? "%+d" : "%d", e);
         }
         if (r & 512)

@@ -8,15 +8,7 @@
 #include "topk.h"
 
 #include "t.h"
-
-static uint64_t
-rnd(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+#include "scratch.h"
 
 /* ---- the reference: sort every candidate ---- */
 

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "afile.h"
 #include "diag.h"
@@ -16,67 +15,7 @@
 #include "vocabdir.h"
 
 #include "t.h"
-
-/* ---- scratch directory, removed with its subdirectories at exit ---- */
-
-static char t_dir[64];
-
-static void
-rm_tree(const char *path, int depth)
-{
-    DIR *dir = opendir(path);
-    if (!dir) {
-        unlink(path);
-        return;
-    }
-    for (struct dirent *e; (e = readdir(dir));) {
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-            continue;
-        char p[1024];
-        snprintf(p, sizeof p, "%s/%s", path, e->d_name);
-        if (depth < 3)
-            rm_tree(p, depth + 1);
-        else
-            unlink(p);
-    }
-    closedir(dir);
-    rmdir(path);
-}
-
-__attribute__((destructor)) static void
-t_cleanup(void)
-{
-    if (t_dir[0])
-        rm_tree(t_dir, 0);
-}
-
-/* A path under the scratch directory (a static buffer per call slot). */
-static const char *
-tpath(const char *name)
-{
-    static char bufs[16][512];
-    static int next;
-    if (!t_dir[0]) {
-        strcpy(t_dir, "/tmp/test_vocabdir-XXXXXX");
-        if (!mkdtemp(t_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
-    char *b = bufs[next++ % 16];
-    snprintf(b, 512, "%s/%s", t_dir, name);
-    return b;
-}
-
-static int
-spit(const char *path, const void *buf, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        return -1;
-    size_t w = len ? fwrite(buf, 1, len, fp) : 0;
-    return fclose(fp) == 0 && w == len ? 0 : -1;
-}
+#include "scratch.h"
 
 static int
 cmp_str(const void *a, const void *b)
@@ -117,10 +56,11 @@ static char want[1024];
 static const char *const users[] = { "alice", "bob", "18446744073709551616" };
 static const char *const items[] = { "x1", "x2", "x3", "x4" };
 
-/* Labels that need every kind of quoting in map.conf; the last holds a NUL byte. */
+/* Labels that need every kind of quoting in map.conf; the last holds a control byte
+ * (a NUL is refused: a log field never holds one). */
 static const char *const labels[] = { "a\"b", "c\\d", "tab\there", "nl\nx", "cr\rx",
                                       "sp ace", "x,y", "\x01\x7f", "caf\xc3\xa9", "#hash",
-                                      "n\0ul" };
+                                      "n\002ul" };
 static const size_t label_len[] = { 3, 3, 8, 4, 4, 6, 3, 2, 5, 5, 4 };
 enum { NLABELS = sizeof labels / sizeof labels[0] };
 

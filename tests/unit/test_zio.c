@@ -17,75 +17,7 @@
 #include "zio.h"
 
 #include "t.h"
-
-/* ---- scratch directory: every file a test makes is removed at exit ---- */
-
-static char t_dir[64];
-static char t_made[64][512];
-static int t_nmade;
-
-__attribute__((destructor)) static void
-t_cleanup(void)
-{
-    for (int i = 0; i < t_nmade; i++)
-        unlink(t_made[i]);
-    if (t_dir[0])
-        rmdir(t_dir);
-}
-
-static const char *
-tpath(const char *name)
-{
-    if (!t_dir[0]) {
-        strcpy(t_dir, "/tmp/test_zio-XXXXXX");
-        if (!mkdtemp(t_dir)) {
-            perror("mkdtemp");
-            exit(1);
-        }
-    }
-    char p[512];
-    snprintf(p, sizeof p, "%s/%s", t_dir, name);
-    for (int i = 0; i < t_nmade; i++)
-        if (strcmp(t_made[i], p) == 0)
-            return t_made[i];
-    if (t_nmade == (int)(sizeof t_made / sizeof t_made[0])) {
-        fprintf(stderr, "test_zio: too many scratch files\n");
-        exit(1);
-    }
-    strcpy(t_made[t_nmade], p);
-    return t_made[t_nmade++];
-}
-
-static unsigned char *
-slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *buf = NULL;
-    long n;
-    *len = 0;
-    if (!fp)
-        return NULL;
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0) {
-        buf = malloc((size_t)n + 1);
-        if (buf && fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        }
-        *len = (size_t)n;
-    }
-    fclose(fp);
-    return buf;
-}
-
-static int
-spit(const char *path, const void *buf, size_t len)
-{
-    FILE *fp = fopen(path, "wb");
-    if (!fp)
-        return -1;
-    size_t w = len ? fwrite(buf, 1, len, fp) : 0;
-    return fclose(fp) == 0 && w == len ? 0 : -1;
-}
+#include "scratch.h"
 
 /* gzip data into path with zlib's own writer (one member). */
 static int
