@@ -392,6 +392,53 @@ als_half_step(const struct als_params *p, const struct csr *c, struct model *m, 
     return 0;
 }
 
+int
+als_foldin_init(struct als_foldin *f, const struct als_params *p, const struct model *m,
+                struct diag *d)
+{
+    memset(f, 0, sizeof *f);
+    f->p = *p;
+    f->p.solver = ALS_SOLVER_CHOLESKY;
+    f->m = m;
+    if (p->implicit) {
+        f->D = xmem_alloc_aligned((size_t)m->k * m->k * sizeof *f->D);
+        if (!f->D)
+            return diag_set(d, ALS_ENOMEM, "out of memory");
+        la_gram_upper(m->items, m->k, m->V, 1.0f, 0.0f, f->D);
+    }
+    return 0;
+}
+
+int
+als_foldin_user(const struct als_foldin *f, const uint32_t *items, const float *vals, size_t n,
+                float *x, float *bias)
+{
+    const struct model *m = f->m;
+    uint64_t ptr[2] = { 0, n };
+    struct csr_mat one = { 1, m->items, n, ptr, (uint32_t *)items, (float *)vals };
+    struct side s;
+    s.M = &one;
+    s.Y = m->V;
+    s.X = x;
+    s.ybias = m->biases ? m->ib : NULL;
+    s.xbias = m->biases ? bias : NULL;
+    s.k = m->k;
+    s.dim = m->k + (m->biases ? 1 : 0);
+    struct work w;
+    if (work_alloc(&w, s.dim, n) < 0)
+        return ALS_ENOMEM;
+    int rc = solve_row(&f->p, &s, f->D, m->mu, 0, &w);
+    work_free(&w);
+    return rc;
+}
+
+void
+als_foldin_release(struct als_foldin *f)
+{
+    free(f->D);
+    memset(f, 0, sizeof *f);
+}
+
 double
 als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
 {

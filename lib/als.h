@@ -48,6 +48,25 @@ int als_half_step(const struct als_params *p, const struct csr *c, struct model 
  * (sum n_u (|x_u|^2 + b_u^2) + sum n_i (|y_i|^2 + b_i^2)). Summed in a fixed order. */
 double als_loss(const struct als_params *p, const struct csr *c, const struct model *m);
 
+/*
+ * Fold-in: the factors of one user from a history, by one exact (Cholesky) solve against
+ * the model's item factors, the very system a training half-step builds for a user with
+ * these entries. For new users and users whose history changed since training.
+ */
+struct als_foldin {
+    struct als_params p;
+    const struct model *m;
+    float *D; /* implicit: V^T V, computed once */
+};
+
+int als_foldin_init(struct als_foldin *f, const struct als_params *p, const struct model *m,
+                    struct diag *d) ALS_MUSTCHECK;
+/* x (k floats) and, with biases, *bias from n entries (sorted distinct item indices below
+ * m->items, values). Thread-safe for one f. ALS_ENUMERIC when the system is singular. */
+int als_foldin_user(const struct als_foldin *f, const uint32_t *items, const float *vals,
+                    size_t n, float *x, float *bias) ALS_MUSTCHECK;
+void als_foldin_release(struct als_foldin *f);
+
 /* Global mean of the entries of c (0 when empty). */
 double als_mean(const struct csr *c);
 

@@ -467,7 +467,7 @@ csr_open(struct csr **out, const char *path, unsigned flags, struct diag *d)
     struct csr *c = calloc(1, sizeof *c);
     if (!c)
         return diag_set(d, ALS_ENOMEM, "out of memory");
-    int rc = afile_open(&c->file, path, CSR_KIND, CSR_MAJOR, flags, d);
+    int rc = afile_open(&c->file, path, CSR_KIND, CSR_MAJOR, flags & ~CSR_LAZY, d);
     if (rc < 0) {
         free(c);
         return rc;
@@ -496,13 +496,35 @@ csr_open(struct csr **out, const char *path, unsigned flags, struct diag *d)
     size_t ml = n[6] < sizeof c->meta - 1 ? (size_t)n[6] : sizeof c->meta - 1;
     memcpy(c->meta, p[6], ml);
     c->meta[ml] = '\0';
-    if ((rc = check_mat(&c->r, path, "R", d)) < 0 || (rc = check_mat(&c->t, path, "R^T", d)) < 0)
+    if (!(flags & CSR_LAZY) &&
+        ((rc = check_mat(&c->r, path, "R", d)) < 0 || (rc = check_mat(&c->t, path, "R^T", d)) < 0))
         goto out;
     *out = c;
     return 0;
 out:
     csr_free(c);
     return rc;
+}
+
+int
+csr_row(const struct csr_mat *m, uint64_t r, const uint32_t **idx, const float **val,
+        uint64_t *n)
+{
+    *n = 0;
+    *idx = NULL;
+    *val = NULL;
+    if (r >= m->rows)
+        return 0;
+    uint64_t b = m->ptr[r], e = m->ptr[r + 1];
+    if (b > e || e > m->nnz)
+        return ALS_EFORMAT;
+    for (uint64_t k = b; k < e; k++)
+        if (m->idx[k] >= m->cols || (k > b && m->idx[k] <= m->idx[k - 1]))
+            return ALS_EFORMAT;
+    *idx = m->idx + b;
+    *val = m->val + b;
+    *n = e - b;
+    return 0;
 }
 
 int

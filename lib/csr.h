@@ -98,6 +98,15 @@ int csr_save(const struct csr *c, const char *path, struct diag *d) ALS_MUSTCHEC
  * afile_open (AFILE_VERIFY checks the CRCs too). */
 int csr_open(struct csr **out, const char *path, unsigned flags, struct diag *d) ALS_MUSTCHECK;
 
+/* Open flag: skip the O(nnz) structure check (for a reader that touches a few rows and
+ * reaches them through csr_row, which checks each row it returns). */
+#define CSR_LAZY (1u << 8)
+
+/* Row r of m, checked: its indices, values and count, or ALS_EFORMAT when the row's offsets or indices are
+ * damaged (out of range, unsorted). A row past the end is empty. */
+int csr_row(const struct csr_mat *m, uint64_t r, const uint32_t **idx, const float **val,
+            uint64_t *n) ALS_MUSTCHECK;
+
 /* 1 if a and b hold the same R and Rᵀ (dimensions, indices, values bit for bit). */
 int csr_equal(const struct csr *a, const struct csr *b);
 

@@ -178,7 +178,7 @@ map_batch(struct pipe *p, struct batch *b, struct diag *d)
         for (int k = 0; k < 2; k++) {
             for (size_t i = 0; i < n; i++)
                 keys[k][i] = b->arena + b->off[k][s + i];
-            if (mo->mode == MAPPER_FROZEN) {
+            if (mo->mode == MAPPER_FROZEN && !(k == 0 && mo->grow_users)) {
                 if (vocab_find_batch(vv[k], keys[k], &b->len[k][s], n, idx[k], found[k]) < 0)
                     return diag_set(d, ALS_EFORMAT, "'%s': damaged vocabulary index",
                                     p->vd->path ? p->vd->path : "vocabulary");

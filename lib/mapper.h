@@ -13,6 +13,8 @@ enum { MAPPER_BUILD = 0, MAPPER_FROZEN = 1 };
 
 struct mapper_opts {
     int mode;            /* MAPPER_BUILD adds unseen IDs; MAPPER_FROZEN only looks up */
+    int grow_users;      /* with MAPPER_FROZEN: add unseen users all the same (a history
+                          * of new users, in a writable copy that is never saved) */
     int strict;          /* frozen: an unseen ID is an error, not a skipped record */
     int skip_bad;        /* count and skip malformed records instead of failing */
     uint64_t max_errors; /* with skip_bad: fail once more than this many */

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* recommend: batched scoring of users (or items) against a model, with filtered top-k. */
+#ifndef ALS_RECOMMEND_H
+#define ALS_RECOMMEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "model.h"
+
+/* Users scored per GEMM: large enough for BLAS speed, small enough that a block's scores
+ * (block x items floats) stay in the cache hierarchy. */
+#define REC_BLOCK 64
+
+struct rec {
+    const struct model *m;
+    const unsigned char *mask; /* items never to return (exclusions, allow-list), or NULL */
+    unsigned k;
+    int similar; /* score items against items by cosine instead of users against items */
+    float *unit; /* similar: the item factors scaled to unit length */
+};
+
+/* Prepare r for m (with similar, computes the unit-length item factors). */
+int rec_init(struct rec *r, const struct model *m, const unsigned char *mask, unsigned k,
+             int similar, struct diag *d) ALS_MUSTCHECK;
+void rec_release(struct rec *r);
+
+/* One query: a factor row (k floats; with biases, the user bias in *bias), the sorted
+ * item indices it must not get back (seen items, the query item itself for similar). */
+struct rec_query {
+    const float *x;
+    float bias;
+    const uint32_t *excl;
+    size_t nexcl;
+};
+
+/* Score n <= REC_BLOCK queries with one GEMM and select each one's top k, best first,
+ * into idx/val (n x k; cnt[j] how many). scratch: REC_BLOCK x (k + items) floats from
+ * rec_scratch_size. Scores are predictions: x.y (implicit), mu + b_u + b_i + x.y
+ * (explicit with biases), cosine for similar. Ties go to the lower item index. */
+void rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scratch,
+               uint32_t *idx, float *val, size_t *cnt);
+
+size_t rec_scratch_size(const struct rec *r);
+
+/* Items by training count (degree in the history's transpose), highest first, ties to
+ * the lower index: the popularity baseline and the cold-start list. */
+int rec_popular(const uint64_t *col_ptr, uint64_t items, uint32_t **order, struct diag *d)
+    ALS_MUSTCHECK;
+
+#endif
