@@ -36,3 +36,10 @@ echo
 echo "== als-train: implicit ALS (confidence 1 + alpha * log1p(seconds)), 32 factors"
 als-train -k 32 -n 10 -a 5 -l 0.1 --validate test.csr -o model.als train.csr
 als-train --info model.als
+echo
+echo "== als-recommend: top 5 for three sample visitors, by raw ID (seen items excluded)"
+als-map --dump users -V vocab | sed -n '1p;2p;3p' | cut -f2 |
+    als-recommend -m model.als -V vocab -c train.csr -k 5 --explain-source
+echo
+echo "== items most similar to the first content item"
+als-recommend --similar -m model.als -V vocab -k 3 "$(als-map --dump items -V vocab | head -n 1 | cut -f2)"
