@@ -241,16 +241,9 @@ apply_system(const struct als_params *p, const struct side *s, const float *D, d
     }
 }
 
-/* The row solver is compiled for AVX-512, AVX2 and baseline x86-64 and picked at load
- * time: the same binary runs everywhere and uses the widest vectors the CPU has. The
- * model bytes can then differ between CPUs, never between thread counts. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#define HOT_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define HOT_CLONES
-#endif
-
-HOT_CLONES static int
+/* The row solver has a version per ISA (ALS_HOT_CLONES): the model bytes can then differ
+ * between CPUs, never between thread counts. */
+ALS_HOT_CLONES static int
 solve_row(const struct als_params *p, const struct side *s, const float *D, double mu,
           uint64_t row, struct work *w)
 {

@@ -13,6 +13,15 @@
 #define ALS_NORETURN
 #endif
 
+/* Hot kernels are compiled for AVX-512, AVX2 and baseline x86-64 and picked when the
+ * program loads: one binary runs everywhere and uses the widest vectors the CPU has. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define ALS_HOT_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define ALS_HOT_CLONES
+#endif
+
 /* Every fallible libals function returns 0 or one of these negative codes. */
 enum {
     ALS_OK = 0,

@@ -44,10 +44,14 @@ rec_release(struct rec *r)
     memset(r, 0, sizeof *r);
 }
 
+/* Items scored per GEMM call: a block's tile of scores (REC_BLOCK x TILE floats, 512 KiB)
+ * stays in the L2 cache while the selection reads it back. */
+#define TILE 2048
+
 size_t
 rec_scratch_size(const struct rec *r)
 {
-    return (size_t)REC_BLOCK * ((size_t)r->m->k + (size_t)r->m->items);
+    return (size_t)REC_BLOCK * ((size_t)r->m->k + TILE);
 }
 
 void
@@ -58,7 +62,10 @@ rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scrat
     uint32_t dim = m->k;
     size_t ni = (size_t)m->items;
     float *X = scratch, *S = scratch + (size_t)REC_BLOCK * dim;
+    struct topk_state st[REC_BLOCK];
     for (size_t j = 0; j < n; j++) {
+        topk_begin(&st[j], r->k, q[j].excl, q[j].nexcl, r->mask, idx + j * r->k,
+                   val + j * r->k);
         if (!r->similar) {
             memcpy(X + j * dim, q[j].x, dim * sizeof *X);
             continue;
@@ -70,18 +77,24 @@ rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scrat
         for (uint32_t t = 0; t < dim; t++)
             X[j * dim + t] = q[j].x[t] * inv;
     }
-    la_gemm_nt(n, ni, dim, X, r->similar ? r->unit : m->V, S);
-    for (size_t j = 0; j < n; j++) {
-        float *row = S + j * ni;
-        if (m->biases && !r->similar) {
-            /* The item bias changes the order; mu and the user's bias only the values. */
-            float off = (float)m->mu + q[j].bias;
-            for (size_t i = 0; i < ni; i++)
-                row[i] += m->ib[i] + off;
+    const float *Y = r->similar ? r->unit : m->V;
+    for (size_t t0 = 0; t0 < ni; t0 += TILE) {
+        size_t tn = ni - t0 < TILE ? ni - t0 : TILE;
+        la_gemm_nt(n, tn, dim, X, Y + t0 * dim, S);
+        for (size_t j = 0; j < n; j++) {
+            float *row = S + j * tn;
+            if (m->biases && !r->similar) {
+                /* The item bias changes the order; mu and the user's bias only the
+                 * values. */
+                float off = (float)m->mu + q[j].bias;
+                for (size_t i = 0; i < tn; i++)
+                    row[i] += m->ib[t0 + i] + off;
+            }
+            topk_feed(&st[j], row, (uint32_t)t0, (uint32_t)tn);
         }
-        cnt[j] = topk_select_masked(row, (uint32_t)ni, r->k, q[j].excl, q[j].nexcl, r->mask,
-                                    idx + j * r->k, val + j * r->k);
     }
+    for (size_t j = 0; j < n; j++)
+        cnt[j] = topk_end(&st[j]);
 }
 
 struct pop {

@@ -20,4 +20,24 @@ size_t topk_select(const float *scores, uint32_t n, size_t k, const uint32_t *ex
 size_t topk_select_masked(const float *scores, uint32_t n, size_t k, const uint32_t *excl,
                           size_t nexcl, const unsigned char *mask, uint32_t *idx, float *val);
 
+/*
+ * The same selection fed in tiles (consecutive index ranges, in order), so that scores can
+ * be computed a cache-sized tile at a time: topk_begin, topk_feed for each tile with the
+ * index of its first score, topk_end (sorts, returns the count). The state holds idx and
+ * val (k entries each, owned by the caller) and the position in the exclusion list.
+ */
+struct topk_state {
+    uint32_t *idx;
+    float *val;
+    size_t k, h, e;
+    const uint32_t *excl;
+    size_t nexcl;
+    const unsigned char *mask;
+};
+
+void topk_begin(struct topk_state *t, size_t k, const uint32_t *excl, size_t nexcl,
+                const unsigned char *mask, uint32_t *idx, float *val);
+void topk_feed(struct topk_state *t, const float *scores, uint32_t first, uint32_t n);
+size_t topk_end(struct topk_state *t);
+
 #endif
