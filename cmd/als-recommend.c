@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* als-recommend: top-k items for users (or similar items) by raw ID, filtered, streaming. */
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ static const char usage[] =
     "usage: als-recommend -m MODEL -V DIR [-c CSR] [-k N] [--include-seen]\n"
     "                     [--exclude FILE] [--only FILE] [--cold skip|popular|fail]\n"
     "                     [--history FILE] [--explain-source] [--format tsv|json]\n"
-    "                     [-o FILE] [-j N] [-q] [-v] (--all | USER ... | < USERS)\n"
+    "                     [-o FILE] [--verify] [-j N] [-q] [-v]\n"
+    "                     (--all | USER ... | < USERS)\n"
     "       als-recommend --similar -m MODEL -V DIR [-k N] [--exclude FILE]\n"
     "                     [--only FILE] [--format tsv|json] [-o FILE] (ITEM ... | < ITEMS)";
 
@@ -100,7 +102,7 @@ static const char *const src_name[] = { "model", "foldin", "popular", "none" };
 struct opts {
     const char *model, *vocab, *csr, *exclude, *only, *history, *output;
     unsigned k;
-    int all, include_seen, cold, explain, similar, json, verify;
+    int all, include_seen, cold, cold_given, explain, similar, json, verify;
 };
 
 /* Everything a chunk of queries needs, read-only while threads work on it. */
@@ -159,6 +161,27 @@ out_tsv_id(struct out *b, const char *id, size_t n)
     b->len += csv_escape_tsv(id, n, b->buf + b->len);
 }
 
+/* Length of the valid UTF-8 sequence at s[0..n) (RFC 3629: no overlongs, no surrogates,
+ * nothing above U+10FFFF), or 0. */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (!len || len > n)
+        return 0;
+    for (size_t t = 1; t < len; t++)
+        if ((s[t] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0) ||
+        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return len;
+}
+
 /* A JSON string: quotes, backslashes and control bytes escaped; a byte that is not part
  * of valid UTF-8 becomes \u00XX (its Latin-1 reading), so the line is always valid JSON. */
 static void
@@ -169,17 +192,13 @@ out_json_id(struct out *b, const char *id, size_t n)
     out_put(b, "\"", 1);
     for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)id[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                   : (c & 0xf8) == 0xf0 ? 4 : 0;
-        int valid = len > 0 && i + len <= n && !(len == 2 && c < 0xc2);
-        for (size_t t = 1; valid && t < len; t++)
-            valid = ((unsigned char)id[i + t] & 0xc0) == 0x80;
+        size_t len = utf8_len((const unsigned char *)id + i, n - i);
         if (c == '"' || c == '\\') {
             tmp[0] = '\\';
             tmp[1] = (char)c;
             out_put(b, tmp, 2);
             i++;
-        } else if (c < 0x20 || c == 0x7f || !valid) {
+        } else if (c < 0x20 || c == 0x7f || !len) {
             memcpy(tmp, "\\u00", 4);
             tmp[4] = hex[c >> 4];
             tmp[5] = hex[c & 15];
@@ -191,6 +210,18 @@ out_json_id(struct out *b, const char *id, size_t n)
         }
     }
     out_put(b, "\"", 1);
+}
+
+/* A score as text: integers (popularity counts) plainly, others %.6g; JSON has no NaN or
+ * infinity, so a damaged model's non-finite score is null there. */
+static int
+format_score(char *buf, size_t size, float v, int json)
+{
+    if (!isfinite(v))
+        return snprintf(buf, size, "%s", json ? "null" : isnan(v) ? "nan" : v > 0 ? "inf" : "-inf");
+    if (fabsf(v) < 1e15f && v == floorf(v))
+        return snprintf(buf, size, "%.0f", (double)v);
+    return snprintf(buf, size, "%.6g", (double)v);
 }
 
 static void
@@ -212,8 +243,9 @@ format_job(const struct ctx *C, const struct job *j, struct out *b)
             const char *id = vocab_get(iv, j->idx_out[r], &len);
             out_put(b, r ? ",{\"item\":" : "{\"item\":", r ? 9 : 8);
             out_json_id(b, id ? id : "", id ? len : 0);
-            int n = snprintf(num, sizeof num, ",\"score\":%.6g,\"rank\":%zu}",
-                             (double)j->val_out[r], r + 1);
+            char sc[48];
+            format_score(sc, sizeof sc, j->val_out[r], 1);
+            int n = snprintf(num, sizeof num, ",\"score\":%s,\"rank\":%zu}", sc, r + 1);
             out_put(b, num, (size_t)n);
         }
         out_put(b, "]}\n", 3);
@@ -225,7 +257,9 @@ format_job(const struct ctx *C, const struct job *j, struct out *b)
         out_tsv_id(b, j->raw, j->len);
         out_put(b, "\t", 1);
         out_tsv_id(b, id ? id : "", id ? len : 0);
-        int n = snprintf(num, sizeof num, "\t%.6g\t%zu", (double)j->val_out[r], r + 1);
+        char sc[48];
+        format_score(sc, sizeof sc, j->val_out[r], 0);
+        int n = snprintf(num, sizeof num, "\t%s\t%zu", sc, r + 1);
         out_put(b, num, (size_t)n);
         if (C->o->explain) {
             out_put(b, "\t", 1);
@@ -426,9 +460,10 @@ answer_chunk(struct ctx *C, struct job *jobs, size_t n, struct zio_out *out)
         if (j->src == SRC_NONE) {
             if (C->o->cold == COLD_FAIL) {
                 zio_out_abort(out);
+                char esc[4 * 80 + 1];
+                size_t el = csv_escape_tsv(j->raw, j->len > 80 ? 80 : j->len, esc);
                 cli_die(&cli, "%s '%.*s' is unknown or has no factors (--cold fail)",
-                        C->o->similar ? "item" : "user", (int)(j->len > 80 ? 80 : j->len),
-                        j->raw);
+                        C->o->similar ? "item" : "user", (int)el, esc);
             }
             if (C->o->cold == COLD_POPULAR && !C->o->similar)
                 answer_popular(C, j);
@@ -526,7 +561,7 @@ load_item_list(struct ctx *C, const char *path, int only)
         free(listed);
     }
     if (unknown)
-        cli_warn(&cli, "%s: %" PRIu64 " item IDs not in the vocabulary, ignored", path,
+        cli_warn(&cli, "'%s': %" PRIu64 " item IDs not in the vocabulary, ignored", path,
                  unknown);
 }
 
@@ -565,15 +600,25 @@ load_history(struct ctx *C)
     if (st.unknown_items)
         cli_warn(&cli, "--history: %" PRIu64 " records with items the vocabulary does not "
                  "have, ignored", st.unknown_items);
-    uint64_t cols = C->m->items;
+    uint64_t cols = C->m->items, beyond = 0;
     /* Only items with factors can enter a fold-in. */
     struct csr_coo keep = { 0 };
-    for (uint64_t t = 0; t < h.coo.n; t++)
-        if (h.coo.i[t] < cols &&
-            csr_coo_push(&keep, h.coo.u[t], h.coo.i[t], h.coo.v[t], NULL) < 0)
+    for (uint64_t t = 0; t < h.coo.n; t++) {
+        if (h.coo.i[t] >= cols) {
+            beyond++;
+            continue;
+        }
+        if (csr_coo_push(&keep, h.coo.u[t], h.coo.i[t], h.coo.v[t], NULL) < 0)
             cli_die(&cli, "out of memory");
+    }
     csr_coo_release(&h.coo);
-    if (csr_build(&keep, C->vd.users.n, cols, CSR_DUP_SUM, 0, &C->fresh, NULL, &d) < 0)
+    if (beyond)
+        cli_warn(&cli, "--history: %" PRIu64 " records with items newer than the model "
+                 "(no factors yet), ignored", beyond);
+    /* Repeated (user, item) records: counts and durations add up (implicit), a rating
+     * given again replaces the earlier one (explicit). */
+    int dup = C->m->implicit ? CSR_DUP_SUM : CSR_DUP_LAST;
+    if (csr_build(&keep, C->vd.users.n, cols, dup, 0, &C->fresh, NULL, &d) < 0)
         cli_die_diag(&cli, &d);
 }
 
@@ -627,6 +672,7 @@ parse_args(int argc, char **argv, struct opts *o)
         case OPT_EXCLUDE: o->exclude = optarg; break;
         case OPT_ONLY: o->only = optarg; break;
         case OPT_COLD:
+            o->cold_given = 1;
             if (!strcmp(optarg, "skip"))
                 o->cold = COLD_SKIP;
             else if (!strcmp(optarg, "popular"))
@@ -653,9 +699,12 @@ parse_args(int argc, char **argv, struct opts *o)
     if (o->all && optind < argc)
         cli_usage_error(&cli, "--all takes no IDs");
     if (o->similar && (o->all || o->history || o->csr || o->include_seen || o->explain ||
-                       o->cold != COLD_SKIP))
+                       o->cold_given))
         cli_usage_error(&cli, "--similar takes none of --all, --history, -c, --include-seen, "
                         "--explain-source, --cold");
+    if (o->history && !strcmp(o->history, "-") && !o->all && optind == argc)
+        cli_usage_error(&cli, "--history - reads stdin, so give the users as arguments or "
+                        "--all");
     if (o->cold == COLD_POPULAR && !o->csr)
         cli_usage_error(&cli, "--cold popular needs -c CSR (the popularity comes from it)");
 }

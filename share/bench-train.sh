@@ -41,6 +41,7 @@ for s in $SOLVERS; do
         /usr/bin/time -f '%M' -o rss.txt als-train -j 2 --progress=json --solver "$s" \
             -k "$k" -n "$ITERS" -o bench.model "$csr" 2> progress.txt
         rss=$(tail -n 1 rss.txt)
+        [ "$s" = cg ] && [ "$k" = 64 ] && cp bench.model bench64.model
         # the median of the per-iteration seconds
         sec=$(grep -o '"seconds":[0-9.]*' progress.txt | cut -d: -f2 | sort -n |
             awk '{ t[NR] = $1 } END { print t[int((NR + 1) / 2)] }')
@@ -58,4 +59,27 @@ for s in $SOLVERS; do
 done
 csr_mb=$(($(wc -c < "$csr") / 1048576))
 echo "(the CSR file, R and its transpose, is $csr_mb MB; factors are (U+I) k 4 bytes)"
+
+# als-recommend --all with the k = 64 model: top 10, seen items filtered, 2 threads.
+if [ -s bench64.model ]; then
+    # a vocabulary of the right shape for the raw IDs (index numbers as IDs)
+    rm -rf vrec
+    awk -v u="$U" -v i="$I" 'BEGIN { n = u > i ? u : i; for (x = 0; x < n; x++)
+        printf "u%d\ti%d\n", (x < u ? x : u - 1), (x < i ? x : i - 1) }' |
+        als-map -q -F tab -r none -V vrec -o /dev/null
+    : > times.txt
+    for r in 1 2 3; do
+        /usr/bin/time -f '%e %M' -o one.txt als-recommend -j 2 -m bench64.model -V vrec \
+            -c "$csr" --all -k 10 -o rec.tsv
+        cat one.txt >> times.txt
+    done
+    lines=$(wc -l < rec.tsv)
+    sort -n times.txt | awk -v U="$U" -v I="$I" -v sg="$sg2" -v lines="$lines" '
+        { t[NR] = $1; if ($2 > m) m = $2 }
+        END { s = t[2]; g = 2 * U * I * 64 / s / 1e9
+              printf "recommend --all k=64 top 10: %.2f s (median of 3), %.0f users/s, " \
+                     "scoring %.1f GFLOP/s = %.1f%% of sgemm, peak %.0f MB, %d lines\n",
+                     s, U / s, g, 100 * g / sg, m / 1024, lines }'
+    rm -rf vrec rec.tsv one.txt times.txt bench64.model
+fi
 rm -f bench.model rss.txt progress.txt

@@ -1,0 +1,773 @@
+#!/usr/bin/env bats
+# als-recommend: top-k by raw ID against a brute-force reference computed from the exported
+# factors (every item scored, seen items dropped, sorted by score desc then index asc),
+# every filter (--include-seen, --exclude, --only), -k above the candidates, --similar,
+# JSON and TSV escaping of awkward IDs, --all, streaming from stdin in constant memory,
+# the --cold policies, --history fold-in, --explain-source, mismatched and damaged files,
+# and -o.
+#
+# The fixture (built once per file): gen-log --lines 20000 --seed 3 (800 visitors, 100
+# items), mapped with log1p durations into the vocabulary v, split 80/20 into tr.csr and
+# te.csr, trained with -k 16 -n 5 into m.als and exported to npy/. A second, bigger
+# pipeline (v2, tr2.csr, m2.als) gives mismatched files; a tiny one (wv, w.csr, w.als)
+# has IDs with tabs, newlines, quotes, backslashes and bytes that are not UTF-8.
+#
+# The reference is ref.py below (python3, no numpy): it reads the .npy files with struct
+# and the dumps of als-map and als-csr. Where the float32 scores of the program and the
+# double scores of the reference disagree about two items closer than 1e-5, either order
+# is accepted; every other difference in the items or their order fails.
+
+bats_require_minimum_version 1.5.0
+load helpers
+
+T=$'\t'
+
+setup_file() {
+    cd "$BATS_FILE_TMPDIR" || return 1
+    write_ref_py >ref.py
+    gen-log --lines 20000 --seed 3 >log.csv
+    als-map -q -V v -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp log.csv
+    als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 t.trp
+    als-train -q -k 16 -n 5 -o m.als tr.csr
+    als-train -q --export-npy npy m.als
+    als-map --dump users -V v >users.tsv
+    als-map --dump items -V v >items.tsv
+    als-csr --dump tr.csr >seen.tsv
+    cut -f2 users.tsv >users.txt
+    # A bigger vocabulary (more users and items): its model and CSR do not fit v.
+    gen-log --lines 6000 --seed 9 -u 1200 -i 160 >big.csv
+    als-map -q -V v2 -u visitor_id -i content_id -r duration_s --transform log1p -o t2.trp big.csv
+    als-csr -q -V v2 -o tr2.csr t2.trp
+    als-train -q -k 4 -n 2 -o m2.als tr2.csr
+    # Awkward IDs: a tiny explicit vocabulary of its own.
+    python3 ref.py weird-csv >w.csv
+    als-map -q -H -V wv -u user -i item -r rating -o w.trp w.csv
+    als-csr -q -V wv -o w.csr w.trp
+    als-train -q -k 2 -o w.als w.csr
+}
+
+setup() {
+    als_setup
+    F=$BATS_FILE_TMPDIR
+}
+
+# rec ARGS...: als-recommend with the fixture's model and vocabulary
+rec() {
+    als-recommend -m "$F/m.als" -V "$F/v" "$@"
+}
+
+# ref ARGS...: the reference script
+ref() {
+    python3 "$F/ref.py" "$F" "$@"
+}
+
+# user_at N: the raw ID of user index N
+user_at() {
+    awk -F '\t' -v n="$1" '$1 == n { print $2 }' "$F/users.tsv"
+}
+
+# item_at N: the raw ID of item index N
+item_at() {
+    awk -F '\t' -v n="$1" '$1 == n { print $2 }' "$F/items.tsv"
+}
+
+# seen_of N: the raw item IDs user index N has in tr.csr, one per line
+seen_of() {
+    awk -F '\t' -v u="$1" 'NR == FNR { id[$1] = $2; next } $1 == u { print id[$2] }' \
+        "$F/items.tsv" "$F/seen.tsv"
+}
+
+write_ref_py() {
+    cat <<'EOF'
+# ref.py DIR COMMAND ...: brute-force references for 40-recommend.bats (python3, no numpy).
+import ast, codecs, json, math, struct, sys
+
+D = sys.argv[1]
+TOL = 1e-5  # two items whose double scores are closer than this may come in either order
+
+
+def die(*msg):
+    for m in msg:
+        sys.stderr.write(str(m) + "\n")
+    sys.exit(1)
+
+
+def load_npy(path):
+    b = open(path, "rb").read()
+    if b[:6] != b"\x93NUMPY":
+        die(path + ": not a .npy file")
+    if b[6] == 1:
+        hl, off = struct.unpack("<H", b[8:10])[0], 10
+    else:
+        hl, off = struct.unpack("<I", b[8:12])[0], 12
+    hdr = ast.literal_eval(b[off:off + hl].decode("latin-1"))
+    if hdr["descr"] != "<f4" or hdr["fortran_order"]:
+        die(path + ": not little-endian float32 in C order: " + repr(hdr))
+    n, k = hdr["shape"]
+    data = struct.unpack("<%df" % (n * k), b[off + hl:off + hl + 4 * n * k])
+    return [data[i * k:(i + 1) * k] for i in range(n)]
+
+
+def load_dump(path):
+    """'index<TAB>id' lines: the ids as bytes, escaped as the TSV output escapes them."""
+    ids = []
+    for line in open(path, "rb"):
+        i, raw = line.rstrip(b"\n").split(b"\t", 1)
+        if int(i) != len(ids):
+            die(path + ": indices out of order")
+        ids.append(raw)
+    return ids
+
+
+def load_seen():
+    seen = {}
+    for line in open(D + "/seen.tsv", "rb"):
+        u, i, _ = line.split(b"\t")
+        seen.setdefault(int(u), set()).add(int(i))
+    return seen
+
+
+def id_list(path):
+    return [l.rstrip(b"\n") for l in open(path, "rb") if l.rstrip(b"\n")]
+
+
+def dot(a, b):
+    return sum(x * y for x, y in zip(a, b))
+
+
+def ranking(scores, cands):
+    """cands sorted by (score desc, index asc)."""
+    return sorted(cands, key=lambda i: (-scores[i], i))
+
+
+def read_tsv(path, ncols=4):
+    """Consecutive lines of one query as groups: [(query, [(item, score, rank), ...])]."""
+    groups = []
+    for n, line in enumerate(open(path, "rb"), 1):
+        f = line.rstrip(b"\n").split(b"\t")
+        if len(f) != ncols:
+            die("%s:%d: %d fields, expected %d: %r" % (path, n, len(f), ncols, line))
+        if not groups or groups[-1][0] != f[0]:
+            groups.append((f[0], []))
+        groups[-1][1].append((f[1], float(f[2]), int(f[3])))
+    return groups
+
+
+def compare(what, got, want, scores, item_index, items, k):
+    """got: [(item id, score, rank)]; want: ranked item indices (all candidates)."""
+    exp = want[:k]
+    if len(got) != len(exp):
+        die("%s: %d items, expected %d" % (what, len(got), len(exp)),
+            " got: %s" % [g[0] for g in got], " expected: %s" % [items[i] for i in exp])
+    for r, (gid, gs, grank) in enumerate(got):
+        if grank != r + 1:
+            die("%s: rank %d printed as %d" % (what, r + 1, grank))
+        if gid not in item_index:
+            die("%s: unknown item %r" % (what, gid))
+        g, w = item_index[gid], exp[r]
+        if g != w and not (g in want and abs(scores[g] - scores[w]) < TOL):
+            die("%s rank %d: item %r (%.9g), expected %r (%.9g)" %
+                (what, r + 1, gid, scores[g], items[w], scores[w]),
+                " got: %s" % [x[0] for x in got], " expected: %s" % [items[i] for i in exp])
+        if abs(gs - scores[g]) > TOL * max(1.0, abs(scores[g])):
+            die("%s rank %d: item %r score %r, reference %.9g" % (what, r + 1, gid, gs, scores[g]))
+        if r and gs > got[r - 1][1]:
+            die("%s rank %d: score %r above the one before" % (what, r + 1, gs))
+
+
+def cmd_check(args):
+    """check OUT K [--users FILE] [--include-seen] [--exclude FILE] [--only FILE]:
+    OUT holds the answers for the users of FILE (default: every user, in index order)."""
+    out, k = args[0], int(args[1])
+    opts = args[2:]
+    U = load_npy(D + "/npy/user_factors.npy")
+    V = load_npy(D + "/npy/item_factors.npy")
+    users, items = load_dump(D + "/users.tsv"), load_dump(D + "/items.tsv")
+    uidx = {u: i for i, u in enumerate(users)}
+    iidx = {x: i for i, x in enumerate(items)}
+    seen = load_seen()
+    include_seen = "--include-seen" in opts
+    allowed = set(range(len(V)))
+
+    def opt(name):
+        return opts[opts.index(name) + 1] if name in opts else None
+
+    if opt("--exclude"):
+        allowed -= {iidx[x] for x in id_list(opt("--exclude")) if x in iidx}
+    if opt("--only"):
+        allowed &= {iidx[x] for x in id_list(opt("--only")) if x in iidx}
+    qusers = id_list(opt("--users")) if opt("--users") else users
+    groups = read_tsv(out)
+    g = 0
+    for raw in qusers:
+        if raw not in uidx:
+            continue
+        u = uidx[raw]
+        scores = [dot(U[u], y) for y in V]
+        cands = [i for i in allowed if include_seen or i not in seen.get(u, ())]
+        want = ranking(scores, cands)
+        if not want:
+            continue
+        if g >= len(groups) or groups[g][0] != raw:
+            die("user %r: expected next, got %r" % (raw, groups[g][0] if g < len(groups) else "EOF"))
+        compare("user %r" % raw, groups[g][1], want, scores, iidx, items, k)
+        g += 1
+    if g != len(groups):
+        die("unexpected answers from user %r on" % (groups[g][0],))
+    print("%d users checked" % g)
+
+
+def cmd_similar(args):
+    """similar OUT K [--exclude FILE]: cosine of the item factors, the item itself out."""
+    out, k = args[0], int(args[1])
+    V = load_npy(D + "/npy/item_factors.npy")
+    items = load_dump(D + "/items.tsv")
+    iidx = {x: i for i, x in enumerate(items)}
+    excl = set()
+    if "--exclude" in args:
+        excl = {iidx[x] for x in id_list(args[args.index("--exclude") + 1]) if x in iidx}
+    norm = [math.sqrt(dot(y, y)) for y in V]
+    n = 0
+    for q, got in read_tsv(out):
+        qi = iidx[q]
+        scores = [dot(V[qi], y) / (norm[qi] * norm[i]) if norm[qi] and norm[i] else 0.0
+                  for i, y in enumerate(V)]
+        want = ranking(scores, [i for i in range(len(V)) if i != qi and i not in excl])
+        compare("item %r" % q, got, want, scores, iidx, items, k)
+        for gid, gs, _ in got:
+            if gid == q:
+                die("item %r: returned itself" % q)
+            if gs > 1.0:
+                die("item %r: cosine %r above 1" % (q, gs))
+        n += 1
+    print("%d items checked" % n)
+
+
+def cmd_popular(args):
+    """popular: 'item<TAB>count' for every item by training count desc, index asc."""
+    items = load_dump(D + "/items.tsv")
+    cnt = [0] * len(items)
+    for line in open(D + "/seen.tsv", "rb"):
+        cnt[int(line.split(b"\t")[1])] += 1
+    for i in sorted(range(len(items)), key=lambda i: (-cnt[i], i)):
+        sys.stdout.buffer.write(items[i] + b"\t%d\n" % cnt[i])
+
+
+def cmd_json_vs_tsv(args):
+    """json-vs-tsv JSON TSV [--source]: the same answers, one object per user per line."""
+    tsv = read_tsv(args[1], 5 if "--source" in args else 4)
+    src = {}
+    if "--source" in args:
+        for line in open(args[1], "rb"):
+            f = line.rstrip(b"\n").split(b"\t")
+            src[f[0]] = f[4].decode()
+    lines = open(args[0], "rb").read().split(b"\n")
+    if lines[-1] != b"":
+        die("JSON output does not end with a newline")
+    objs = [json.loads(l.decode("utf-8")) for l in lines[:-1]]
+    if len(objs) != len(tsv):
+        die("%d JSON lines, %d users in the TSV" % (len(objs), len(tsv)))
+    for o, (u, got) in zip(objs, tsv):
+        if o["user"].encode() != u:
+            die("JSON user %r, TSV %r" % (o["user"], u))
+        if src and o.get("source") != src[u]:
+            die("user %r: JSON source %r, TSV %r" % (u, o.get("source"), src[u]))
+        its = [(x["item"].encode(), float(x["score"]), int(x["rank"])) for x in o["items"]]
+        if its != got:
+            die("user %r: JSON %r, TSV %r" % (u, its, got))
+    print("%d lines agree" % len(objs))
+
+
+# ---- awkward IDs ----
+
+W_USERS = [b"u\tab1", b"u\tab2", b'q"u\\ser', b"lat\xe9-user", b"ctl\x01user", b"uni\xc3\xa9"]
+W_ITEMS = [b"plain", b"it\tem", b'q"uote\\back', b"nl\nline", b"lat\xe9\xff", b"caf\xc3\xa9",
+           b"sur\xed\xa0\x80", b"ovl\xe0\x80\xaf", b"big\xf4\x90\x80\x80", b"f5\xf5\x80\x80\x80",
+           b"cut\xe2\x82", b"ctl\x01\x7f", b"emoji\xf0\x9f\x98\x80"]
+
+
+def csv_quote(b):
+    return b'"' + b.replace(b'"', b'""') + b'"'
+
+
+def cmd_weird_csv(args):
+    out = [b"user,item,rating"]
+    for u, uid in enumerate(W_USERS):
+        for i, iid in enumerate(W_ITEMS):
+            out.append(b"%s,%s,%d" % (csv_quote(uid), csv_quote(iid), 1 + (u * 7 + i * 3) % 5))
+    sys.stdout.buffer.write(b"\n".join(out) + b"\n")
+
+
+def tsv_escape(b):
+    o = bytearray()
+    for c in b:
+        if c in (9, 10, 13, 92):
+            o += {9: b"\\t", 10: b"\\n", 13: b"\\r", 92: b"\\\\"}[c]
+        elif c < 0x20 or c == 0x7f:
+            o += b"\\x%02x" % c
+        else:
+            o.append(c)
+    return bytes(o)
+
+
+# JSON: valid UTF-8 as it is; every byte not part of valid UTF-8 as \u00XX (Latin-1).
+codecs.register_error("bytes-as-latin1",
+                      lambda e: ("".join(chr(c) for c in e.object[e.start:e.end]), e.end))
+
+
+def json_text(b):
+    return b.decode("utf-8", "bytes-as-latin1")
+
+
+def cmd_weird_tsv(args):
+    """weird-tsv OUT: every user gets every item, each ID escaped as tsv_escape says."""
+    want_u = [tsv_escape(u) for u in W_USERS]
+    want_i = sorted(tsv_escape(i) for i in W_ITEMS)
+    groups = read_tsv(args[0])
+    if [g[0] for g in groups] != want_u:
+        die("users %r, expected %r" % ([g[0] for g in groups], want_u))
+    for u, got in groups:
+        if sorted(g[0] for g in got) != want_i:
+            die("user %r: items %r, expected %r" % (u, sorted(g[0] for g in got), want_i))
+    for path, want in (("/wusers.tsv", W_USERS), ("/witems.tsv", W_ITEMS)):
+        dump = load_dump(args[1] + path)
+        if dump != [tsv_escape(x) for x in want]:
+            die("als-map --dump %s: %r, expected %r" % (path, dump, [tsv_escape(x) for x in want]))
+    print("%d users checked" % len(groups))
+
+
+def cmd_weird_json(args):
+    """weird-json OUT: each line strict UTF-8 and JSON; the IDs round-trip."""
+    n = 0
+    users = []
+    for ln, line in enumerate(open(args[0], "rb"), 1):
+        try:
+            text = line.decode("utf-8")  # strict: no encoded surrogates, no overlongs
+        except UnicodeDecodeError as e:
+            die("line %d is not valid UTF-8 (%s), so not JSON: %r" % (ln, e, line))
+        o = json.loads(text)
+        users.append(o["user"])
+        got = sorted(x["item"] for x in o["items"])
+        want = sorted(json_text(i) for i in W_ITEMS)
+        if got != want:
+            die("line %d: items %r, expected %r" % (ln, got, want))
+        n += 1
+    if users != [json_text(u) for u in W_USERS]:
+        die("users %r, expected %r" % (users, [json_text(u) for u in W_USERS]))
+    print("%d lines checked" % n)
+
+
+CMDS = {"check": cmd_check, "similar": cmd_similar, "popular": cmd_popular,
+        "json-vs-tsv": cmd_json_vs_tsv, "weird-csv": cmd_weird_csv,
+        "weird-tsv": cmd_weird_tsv, "weird-json": cmd_weird_json}
+
+if __name__ == "__main__":
+    if sys.argv[1] == "weird-csv":
+        cmd_weird_csv([])
+    else:
+        CMDS[sys.argv[2]](sys.argv[3:])
+EOF
+}
+
+# ---- contract ----
+
+@test "recommend: --help prints the usage on stdout, exit 0; --version is one line" {
+    run --separate-stderr als-recommend --help
+    [[ $status -eq 0 ]]
+    assert_empty "$stderr" stderr
+    assert_match "$(first_line "$output")" '^usage: als-recommend -m MODEL -V DIR'
+    assert_contains "$output" "--cold POLICY"
+    assert_contains "$output" "items per user (default 10)"
+    run --separate-stderr als-recommend -h
+    [[ $status -eq 0 ]]
+    assert_match "$(first_line "$output")" '^usage: als-recommend '
+    run --separate-stderr als-recommend --version
+    [[ $status -eq 0 ]]
+    assert_match "$output" '^als-recommend [0-9]+\.[0-9]+\.[0-9]+ \(libals [0-9.]+, zlib [^,]+, [^)]+\)$'
+    assert_empty "$stderr" stderr
+}
+
+@test "recommend: bad options and a missing -m or -V are usage errors (2)" {
+    local u
+    u=$(user_at 0)
+    run --separate-stderr als-recommend --bogus -m "$F/m.als" -V "$F/v" "$u"
+    [[ $status -eq 2 ]]
+    assert_empty "$output" stdout
+    assert_contains "$stderr" "usage: als-recommend"
+    run --separate-stderr als-recommend -V "$F/v" "$u"
+    [[ $status -eq 2 ]]
+    assert_contains "$stderr" "missing -m MODEL"
+    assert_empty "$output" stdout
+    run --separate-stderr als-recommend -m "$F/m.als" "$u"
+    [[ $status -eq 2 ]]
+    assert_contains "$stderr" "missing -V DIR"
+    run --separate-stderr rec -k 0 "$u"
+    [[ $status -eq 2 ]]
+    run --separate-stderr rec --cold sometimes "$u"
+    [[ $status -eq 2 ]]
+    assert_contains "$stderr" "skip, popular or fail"
+    run --separate-stderr rec --format xml "$u"
+    [[ $status -eq 2 ]]
+    run --separate-stderr rec --cold popular "$u"
+    [[ $status -eq 2 ]]
+    assert_contains "$stderr" "needs -c CSR"
+    run --separate-stderr rec --similar -c "$F/tr.csr" "$(item_at 0)"
+    [[ $status -eq 2 ]]
+    run --separate-stderr rec --all "$u"
+    [[ $status -eq 2 ]]
+}
+
+# ---- the answers against the reference ----
+
+@test "recommend: TSV lines user, item, score, rank: ranks 1..k, scores non-increasing" {
+    run --separate-stderr rec -c "$F/tr.csr" -k 7 "$(user_at 0)" "$(user_at 5)" "$(user_at 799)"
+    [[ $status -eq 0 ]]
+    assert_empty "$stderr" stderr
+    assert_eq 21 "$(printf '%s\n' "$output" | wc -l)" "lines"
+    printf '%s\n' "$output" | awk -F '\t' '
+        NF != 4 { print "line " NR ": " NF " fields"; bad = 1 }
+        $1 != u { u = $1; r = 0; prev = "" }
+        { r++ }
+        $4 != r { print "line " NR ": rank " $4 ", expected " r; bad = 1 }
+        $3 !~ /^-?[0-9.]+(e[-+][0-9]+)?$/ { print "line " NR ": score " $3; bad = 1 }
+        prev != "" && $3 + 0 > prev + 0 { print "line " NR ": score rises"; bad = 1 }
+        { prev = $3 } END { exit bad }'
+    assert_eq "$(user_at 0)$T$(user_at 5)$T$(user_at 799)" \
+        "$(printf '%s\n' "$output" | cut -f1 | uniq | paste -sd '\t' -)" "users in input order"
+}
+
+@test "recommend: --all equals the brute force for every user, in index order, k lines each" {
+    run -0 rec -c "$F/tr.csr" --all -o all.tsv
+    run -0 ref check all.tsv 10
+    assert_eq "800 users checked" "$output"
+    # every user once, in the order of als-map --dump users, exactly 10 lines each
+    assert_eq "$(cat "$F/users.txt")" "$(cut -f1 all.tsv | uniq)" "user order"
+    assert_eq 8000 "$(wc -l <all.tsv)" "lines"
+    assert_eq "" "$(cut -f1 all.tsv | uniq -c | awk '$1 != 10')" "users without 10 lines"
+}
+
+@test "recommend: --all gives the same bytes with -j 1 and -j 2; arguments and stdin agree" {
+    rec -c "$F/tr.csr" --all -j 1 >j1.tsv
+    rec -c "$F/tr.csr" --all -j 2 >j2.tsv
+    cmp j1.tsv j2.tsv
+    # users given as arguments and on stdin: the same lines as --all
+    head -n 300 "$F/users.txt" >some.txt
+    # shellcheck disable=SC2046
+    rec -c "$F/tr.csr" $(cat some.txt) >args.tsv
+    rec -c "$F/tr.csr" <some.txt >stdin.tsv
+    cmp args.tsv stdin.tsv
+    head -n 3000 j1.tsv >want.tsv
+    cmp want.tsv args.tsv
+}
+
+@test "recommend: one user asked alone gets the same answer as inside --all" {
+    rec -c "$F/tr.csr" -k 20 --all >all.tsv
+    local n u
+    for n in 0 1 63 64 65 399 799; do
+        u=$(user_at "$n")
+        rec -c "$F/tr.csr" -k 20 "$u" >one.tsv
+        assert_eq "$(awk -F '\t' -v u="$u" '$1 == u' all.tsv)" "$(cat one.tsv)" \
+            "user $n alone and in --all" || return 1
+    done
+}
+
+@test "recommend: --include-seen keeps the items the user has seen" {
+    head -n 80 "$F/users.txt" >some.txt
+    rec -c "$F/tr.csr" --include-seen -k 15 <some.txt >inc.tsv
+    run -0 ref check inc.tsv 15 --users some.txt --include-seen
+    assert_eq "80 users checked" "$output"
+    # without a CSR nothing is known to be seen: the same answers
+    rec -k 15 <some.txt >nocsr.tsv
+    cmp inc.tsv nocsr.tsv
+    # and some seen items do come back for user 0 (45 is the top degree: a heavy user)
+    local seen
+    seen=$(seen_of 0)
+    [[ -n "$(cut -f2 inc.tsv | head -n 15 | grep -Fxf <(printf '%s\n' "$seen"))" ]] ||
+        _fail "no seen item in user 0's answer with --include-seen"
+    # without --include-seen, none
+    rec -c "$F/tr.csr" -k 15 "$(user_at 0)" >exc.tsv
+    assert_empty "$(cut -f2 exc.tsv | grep -Fxf <(printf '%s\n' "$seen"))" "seen items"
+}
+
+@test "recommend: --exclude FILE drops those raw item IDs; the rest is the brute force" {
+    # the 10 most recommended items overall, and an ID the vocabulary does not have
+    rec -c "$F/tr.csr" --all | cut -f2 | sort | uniq -c | sort -k1,1nr -k2 | head -n 10 |
+        awk '{ print $2 }' >excl.txt
+    echo 'no-such-item' >>excl.txt
+    head -n 100 "$F/users.txt" >some.txt
+    run --separate-stderr rec -c "$F/tr.csr" --exclude excl.txt <some.txt
+    [[ $status -eq 0 ]]
+    assert_contains "$stderr" "excl.txt: 1 item IDs not in the vocabulary, ignored"
+    printf '%s\n' "$output" >out.tsv
+    assert_empty "$(cut -f2 out.tsv | grep -Fxf excl.txt)" "excluded items"
+    run -0 ref check out.tsv 10 --users some.txt --exclude excl.txt
+    assert_eq "100 users checked" "$output"
+}
+
+@test "recommend: --only FILE keeps only those raw item IDs; the rest is the brute force" {
+    awk -F '\t' '$1 % 3 == 0 { print $2 }' "$F/items.tsv" >only.txt
+    head -n 100 "$F/users.txt" >some.txt
+    rec -c "$F/tr.csr" --only only.txt <some.txt >out.tsv
+    assert_empty "$(cut -f2 out.tsv | grep -vFxf only.txt)" "items not in --only"
+    run -0 ref check out.tsv 10 --users some.txt --only only.txt
+    assert_eq "100 users checked" "$output"
+    # both: --exclude wins over --only
+    head -n 5 only.txt >excl.txt
+    rec -c "$F/tr.csr" --only only.txt --exclude excl.txt <some.txt >both.tsv
+    run -0 ref check both.tsv 10 --users some.txt --only only.txt --exclude excl.txt
+}
+
+@test "recommend: -k larger than the candidates: every candidate once, no more" {
+    local u
+    u=$(user_at 3)
+    # three items the user has not seen, with -k 10: three lines
+    awk -F '\t' '{ print $2 }' "$F/items.tsv" | grep -vFxf <(seen_of 3) | head -n 3 >three.txt
+    run -0 rec -c "$F/tr.csr" --only three.txt -k 10 "$u"
+    assert_eq 3 "$(printf '%s\n' "$output" | wc -l)" "lines"
+    assert_eq "$(sort three.txt)" "$(printf '%s\n' "$output" | cut -f2 | sort)" "items"
+    assert_eq "1 2 3" "$(printf '%s\n' "$output" | cut -f4 | paste -sd ' ' -)" "ranks"
+    # -k above the item count: every unseen item
+    rec -c "$F/tr.csr" -k 1000 "$u" >all.tsv
+    assert_eq $((100 - $(seen_of 3 | wc -l))) "$(wc -l <all.tsv)" "lines"
+    printf '%s\n' "$u" >u.txt
+    run -0 ref check all.tsv 1000 --users u.txt
+}
+
+@test "recommend: a user who has seen every allowed item gets no lines" {
+    local u
+    u=$(user_at 7)
+    seen_of 7 >seen.txt
+    [[ -s seen.txt ]]
+    run --separate-stderr rec -c "$F/tr.csr" --only seen.txt -k 5 "$u"
+    [[ $status -eq 0 ]]
+    assert_empty "$output" stdout
+    # with --include-seen they are the candidates again
+    run --separate-stderr rec -c "$F/tr.csr" --only seen.txt --include-seen -k 1000 "$u"
+    [[ $status -eq 0 ]]
+    assert_eq "$(sort seen.txt)" "$(printf '%s\n' "$output" | cut -f2 | sort)" "items"
+}
+
+@test "recommend: --similar: cosine of the item factors, never the item itself" {
+    awk -F '\t' '$1 % 7 == 0 { print $2 }' "$F/items.tsv" >q.txt
+    rec --similar -k 8 <q.txt >sim.tsv
+    assert_eq "$(cat q.txt)" "$(cut -f1 sim.tsv | uniq)" "queries in input order"
+    assert_eq $((8 * $(wc -l <q.txt))) "$(wc -l <sim.tsv)" "lines"
+    awk -F '\t' '$1 == $2 { print "itself: " $0; bad = 1 } $3 > 1 { print "above 1: " $0; bad = 1 }
+                 END { exit bad }' sim.tsv
+    run -0 ref similar sim.tsv 8
+    # with exclusions, and an unknown item skipped (counted)
+    head -n 4 q.txt >excl.txt
+    run --separate-stderr rec --similar -k 5 --exclude excl.txt "$(item_at 1)" no-such-item "$(item_at 2)"
+    [[ $status -eq 0 ]]
+    assert_contains "$stderr" "1 skipped"
+    printf '%s\n' "$output" >sim2.tsv
+    run -0 ref similar sim2.tsv 5 --exclude excl.txt
+    assert_eq "2 items checked" "$output"
+}
+
+# ---- formats and escaping ----
+
+@test "recommend: --format json: one object per user per line, the same answers as TSV" {
+    head -n 50 "$F/users.txt" >some.txt
+    rec -c "$F/tr.csr" --format json <some.txt >out.json
+    rec -c "$F/tr.csr" <some.txt >out.tsv
+    run -0 ref json-vs-tsv out.json out.tsv
+    assert_eq "50 lines agree" "$output"
+    rec -c "$F/tr.csr" --format json --explain-source <some.txt >src.json
+    rec -c "$F/tr.csr" --explain-source <some.txt >src.tsv
+    run -0 ref json-vs-tsv src.json src.tsv --source
+    # --similar in JSON names the query "item"
+    run -0 rec --similar -k 2 --format json "$(item_at 0)"
+    assert_match "$output" '^\{"item":"[^"]+","items":\[\{"item":'
+}
+
+@test "recommend: IDs with tabs, newlines, quotes, backslashes, control and non-UTF-8 bytes (TSV)" {
+    als-map --dump users -V "$F/wv" >wusers.tsv
+    als-map --dump items -V "$F/wv" >witems.tsv
+    run -0 als-recommend -m "$F/w.als" -V "$F/wv" -c "$F/w.csr" --all --include-seen -k 50 -o w.tsv
+    run -0 python3 "$F/ref.py" "$F" weird-tsv w.tsv .
+    # a tab inside an ID is a backslash and a t; the line keeps four fields
+    run -0 grep -c '^u\\tab1	' w.tsv
+    assert_eq 13 "$output"
+    # a raw ID with a tab given as an argument finds the user
+    run -0 als-recommend -m "$F/w.als" -V "$F/wv" --include-seen -k 2 "$(printf 'u\tab2')"
+    assert_match "$(first_line "$output")" '^u\\tab2	'
+}
+
+@test "recommend: IDs with awkward bytes in JSON: valid UTF-8 JSON that round-trips" {
+    run -0 als-recommend -m "$F/w.als" -V "$F/wv" --all --include-seen -k 50 --format json -o w.json
+    run --separate-stderr python3 "$F/ref.py" "$F" weird-json w.json
+    [[ $status -eq 0 ]] || _fail "$stderr"
+}
+
+# ---- streaming ----
+
+@test "recommend: 100,000 users on stdin stream in constant memory (--cold skip)" {
+    local tm=/usr/bin/time
+    [[ -x $tm ]] && "$tm" --version 2>&1 | grep -q GNU ||
+        skip "GNU /usr/bin/time is not installed: peak memory not measured"
+    # every 10th line an unknown ID, the others known users over and over
+    awk -v n=100000 'NR == FNR { u[c++] = $0; next }
+        END { for (i = 0; i < n; i++) print (i % 10 == 9 ? "unknown-" i : u[i % c]) }' \
+        "$F/users.txt" /dev/null >in100k.txt
+    head -n 10000 in100k.txt >in10k.txt
+    "$tm" -f %M -o rss10k rec -c "$F/tr.csr" --cold skip <in10k.txt >out10k.tsv 2>err10k
+    "$tm" -f %M -o rss100k rec -c "$F/tr.csr" --cold skip <in100k.txt >out100k.tsv 2>err100k
+    assert_eq 900000 "$(wc -l <out100k.tsv)" "lines"
+    assert_contains "$(cat err100k)" "90000 answered"
+    assert_contains "$(cat err100k)" "10000 skipped"
+    cmp out10k.tsv <(head -n 90000 out100k.tsv)
+    local a b
+    a=$(tail -n 1 rss10k)
+    b=$(tail -n 1 rss100k)
+    echo "# peak RSS: 10,000 lines $a KB, 100,000 lines $b KB" >&3
+    ((b < a * 3 / 2 + 10240)) || _fail "peak RSS grew from $a KB to $b KB for 10x the lines"
+}
+
+# ---- cold users ----
+
+@test "recommend: --cold skip: unknown users give no lines and a count on stderr" {
+    run --separate-stderr rec -c "$F/tr.csr" -k 3 nobody "$(user_at 1)" nobody-else
+    [[ $status -eq 0 ]]
+    assert_eq 3 "$(printf '%s\n' "$output" | wc -l)" "lines"
+    assert_eq "$(user_at 1)" "$(printf '%s\n' "$output" | cut -f1 | uniq)"
+    assert_contains "$stderr" "1 answered"
+    assert_contains "$stderr" "2 skipped"
+    # the default is skip; -q silences the count
+    run --separate-stderr rec -q -k 3 nobody
+    [[ $status -eq 0 ]]
+    assert_empty "$output" stdout
+    assert_empty "$stderr" stderr
+}
+
+@test "recommend: --cold popular: items by training count desc, index asc (from the CSR)" {
+    ref popular >pop.tsv
+    run --separate-stderr rec -c "$F/tr.csr" --cold popular -k 12 nobody
+    [[ $status -eq 0 ]]
+    assert_eq "$(head -n 12 pop.tsv | awk -F '\t' '{ print "nobody\t" $1 "\t" $2 "\t" NR }')" \
+        "$output" "popular list"
+    # the counts are those of als-csr --dump
+    assert_eq "$(cut -f2 "$F/seen.tsv" | sort -n | uniq -c | sort -k1,1nr -k2,2n | head -n 12 |
+        awk '{ print $1 }')" "$(printf '%s\n' "$output" | cut -f3)" "counts"
+    # filters apply: the most popular item excluded moves the list up by one
+    head -n 1 pop.tsv | cut -f1 >excl.txt
+    run -0 rec -c "$F/tr.csr" --cold popular -k 11 --exclude excl.txt nobody
+    assert_eq "$(sed -n '2,12p' pop.tsv | cut -f1)" "$(printf '%s\n' "$output" | cut -f2)"
+    # known users keep their model answers
+    run -0 rec -c "$F/tr.csr" --cold popular --explain-source -k 2 "$(user_at 2)" nobody
+    assert_eq "model model popular popular" "$(printf '%s\n' "$output" | cut -f5 | paste -sd ' ' -)"
+}
+
+@test "recommend: --cold fail: exit 1 naming the unknown user" {
+    run --separate-stderr rec -c "$F/tr.csr" --cold fail "$(user_at 1)" stranger-42
+    [[ $status -eq 1 ]]
+    assert_contains "$stderr" "'stranger-42'"
+    assert_contains "$stderr" "--cold fail"
+    # with -o, nothing is left behind
+    run --separate-stderr rec -c "$F/tr.csr" --cold fail -o out.tsv "$(user_at 1)" stranger-42
+    [[ $status -eq 1 ]]
+    assert_file_absent out.tsv
+    no_temp_files .
+}
+
+# ---- sources and fold-in ----
+
+@test "recommend: --explain-source: a last column model, popular or foldin" {
+    run -0 rec -c "$F/tr.csr" --explain-source -k 2 "$(user_at 0)"
+    assert_eq "model model" "$(printf '%s\n' "$output" | cut -f5 | paste -sd ' ' -)"
+    printf '%s\n' "$output" | awk -F '\t' 'NF != 5 { exit 1 }'
+}
+
+@test "recommend: --history: known and brand-new users get folded-in factors" {
+    local u
+    u=$(user_at 0)
+    { head -n 1 "$F/log.csv"
+      grep "^$u," "$F/log.csv" | head -n 6
+      grep "^$u," "$F/log.csv" | head -n 6 | sed "s/^$u,/brand-new-visitor,/"; } >hist.csv
+    state_of "$F/v" >before
+    run --separate-stderr rec -c "$F/tr.csr" --history hist.csv --explain-source -k 5 \
+        "$u" brand-new-visitor "$(user_at 1)"
+    [[ $status -eq 0 ]]
+    printf '%s\n' "$output" >out.tsv
+    assert_eq "$u foldin
+brand-new-visitor foldin
+$(user_at 1) model" "$(cut -f1,5 out.tsv | uniq | tr '\t' ' ')" "sources"
+    # the history's items are not recommended back
+    cut -d, -f2 hist.csv | tail -n +2 | sort -u >hist_items.txt
+    assert_empty "$(cut -f2 out.tsv | grep -Fxf hist_items.txt)" "history items"
+    # the same history gives the same factors: equal scores for the items both got
+    join -t "$T" <(awk -F '\t' -v u="$u" '$1 == u { print $2 "\t" $3 }' out.tsv | sort) \
+        <(awk -F '\t' '$1 == "brand-new-visitor" { print $2 "\t" $3 }' out.tsv | sort) |
+        awk -F '\t' '$2 != $3 { print "score differs: " $0; bad = 1 } END { exit bad }'
+    # the vocabulary on disk is untouched
+    state_of "$F/v" >after
+    cmp before after
+    # without --history the new visitor is unknown
+    run --separate-stderr rec -c "$F/tr.csr" brand-new-visitor
+    [[ $status -eq 0 ]]
+    assert_empty "$output" stdout
+}
+
+# ---- files that do not belong together, damaged files ----
+
+@test "recommend: a model from a bigger vocabulary is refused, naming both files" {
+    run --separate-stderr als-recommend -m "$F/m2.als" -V "$F/v" "$(user_at 0)"
+    [[ $status -eq 1 ]]
+    assert_empty "$output" stdout
+    assert_contains "$stderr" "$F/m2.als"
+    assert_contains "$stderr" "$F/v"
+    assert_contains "$stderr" "not made together"
+}
+
+@test "recommend: a CSR that does not fit the vocabulary or the model is refused, naming them" {
+    run --separate-stderr rec -c "$F/tr2.csr" "$(user_at 0)"
+    [[ $status -eq 1 ]]
+    assert_empty "$output" stdout
+    assert_contains "$stderr" "$F/tr2.csr"
+    assert_contains "$stderr" "$F/v"
+    # a CSR with fewer items than the model
+    run --separate-stderr als-recommend -m "$F/m2.als" -V "$F/v2" -c "$F/tr.csr" x
+    [[ $status -eq 1 ]]
+    assert_contains "$stderr" "$F/tr.csr"
+    assert_contains "$stderr" "$F/m2.als"
+}
+
+@test "recommend: --verify rejects a flipped byte in the factors: checksum mismatch, exit 1" {
+    # find the user factors in the model by the first 64 bytes of the exported .npy
+    python3 - "$F/npy/user_factors.npy" "$F/m.als" bad.als <<'EOF'
+import struct, sys
+npy = open(sys.argv[1], "rb").read()
+hl = struct.unpack("<H", npy[8:10])[0]
+m = bytearray(open(sys.argv[2], "rb").read())
+pos = m.find(npy[10 + hl:10 + hl + 64])
+assert pos > 0
+m[pos + 1000] ^= 0x10
+open(sys.argv[3], "wb").write(m)
+EOF
+    run --separate-stderr als-recommend -m bad.als -V "$F/v" --verify "$(user_at 0)"
+    [[ $status -eq 1 ]]
+    assert_empty "$output" stdout
+    assert_contains "$stderr" "bad.als"
+    assert_contains "$stderr" "checksum mismatch"
+    run -0 als-recommend -m "$F/m.als" -V "$F/v" -c "$F/tr.csr" --verify "$(user_at 0)"
+}
+
+# ---- output ----
+
+@test "recommend: -o FILE writes atomically what stdout gets, no temporary files left" {
+    head -n 200 "$F/users.txt" >some.txt
+    mkdir d
+    rec -c "$F/tr.csr" -o d/out.tsv <some.txt
+    rec -c "$F/tr.csr" <some.txt >stdout.tsv
+    cmp d/out.tsv stdout.tsv
+    no_temp_files d
+    assert_eq "out.tsv" "$(ls -A d)"
+    # replacing an existing file
+    rec -c "$F/tr.csr" -k 2 -o d/out.tsv "$(user_at 0)"
+    assert_eq 2 "$(wc -l <d/out.tsv)"
+    no_temp_files d
+    # into a missing directory: exit 1, nothing created
+    run --separate-stderr rec -o nodir/out.tsv "$(user_at 0)"
+    [[ $status -eq 1 ]]
+    assert_file_absent nodir
+}
