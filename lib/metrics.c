@@ -10,26 +10,59 @@
 #include "topk.h"
 #include "xmem.h"
 
+static int
+zero_row(const float *x, uint32_t k)
+{
+    for (uint32_t j = 0; j < k; j++)
+        if (x[j] != 0.0f)
+            return 0;
+    return 1;
+}
+
 void
 metrics_rating(const struct model *m, const struct csr *test, float lo, float hi,
                struct metrics_rating *out)
 {
     double se = 0, ae = 0;
     uint32_t k = m->k;
-    for (uint64_t u = 0; u < test->r.rows; u++)
+    memset(out, 0, sizeof *out);
+    for (uint64_t u = 0; u < test->r.rows; u++) {
+        int uk = u < m->users && !zero_row(m->U + u * k, k);
         for (uint64_t t = test->r.ptr[u]; t < test->r.ptr[u + 1]; t++) {
             uint32_t i = test->r.idx[t];
-            double pred = 0;
-            for (uint32_t j = 0; j < k; j++)
-                pred += (double)m->U[u * k + j] * (double)m->V[(uint64_t)i * k + j];
-            if (m->biases)
-                pred += m->mu + (double)m->ub[u] + (double)m->ib[i];
+            int ik = i < m->items && !zero_row(m->V + (uint64_t)i * k, k);
+            double pred = m->biases ? m->mu : 0.0;
+            if (m->biases && u < m->users)
+                pred += (double)m->ub[u];
+            if (m->biases && i < m->items)
+                pred += (double)m->ib[i];
+            if (uk && ik)
+                for (uint32_t j = 0; j < k; j++)
+                    pred += (double)m->U[u * k + j] * (double)m->V[(uint64_t)i * k + j];
+            else
+                out->fallback++;
             if (lo <= hi)
                 pred = pred < (double)lo ? (double)lo : pred > (double)hi ? (double)hi : pred;
             double e = (double)test->r.val[t] - pred;
             se += e * e;
             ae += fabs(e);
         }
+    }
+    out->n = test->r.nnz;
+    out->rmse = out->n ? sqrt(se / (double)out->n) : 0.0;
+    out->mae = out->n ? ae / (double)out->n : 0.0;
+}
+
+void
+metrics_rating_mean(double mu0, const struct csr *test, struct metrics_rating *out)
+{
+    double se = 0, ae = 0;
+    memset(out, 0, sizeof *out);
+    for (uint64_t t = 0; t < test->r.nnz; t++) {
+        double e = (double)test->r.val[t] - mu0;
+        se += e * e;
+        ae += fabs(e);
+    }
     out->n = test->r.nnz;
     out->rmse = out->n ? sqrt(se / (double)out->n) : 0.0;
     out->mae = out->n ? ae / (double)out->n : 0.0;
@@ -37,11 +70,7 @@ metrics_rating(const struct model *m, const struct csr *test, float lo, float hi
 
 #define BLOCK 64
 
-struct user_score {
-    double precision, recall, ndcg, hit;
-};
-
-/* The position of the first of the sorted items that is not below i. */
+/* Position of the first of the sorted items that is not below i. */
 static uint64_t
 lower_bound(const uint32_t *items, uint64_t n, uint32_t i)
 {
@@ -56,45 +85,163 @@ lower_bound(const uint32_t *items, uint64_t n, uint32_t i)
     return lo;
 }
 
+static int
+cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+/* How many of the sorted v[0..n) are below s, and how many equal it. */
+static void
+count_below(const float *v, size_t n, float s, size_t *below, size_t *equal)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) { /* first >= s */
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < s)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    size_t e = lo;
+    while (e < n && v[e] == s)
+        e++;
+    *below = lo;
+    *equal = e - lo;
+}
+
+struct user_eval {
+    double at[METRICS_MAX_CUTS][5]; /* precision, recall, map, ndcg, hit */
+    double mrr, auc;
+};
+
+/* Metrics of one user from the scores of every item. */
+static void
+eval_user(const float *row, uint64_t ni, const uint32_t *excl, size_t nexcl,
+          const uint32_t *ti, const float *tv, uint64_t nt, const unsigned *cuts,
+          unsigned ncut, const double *disc, uint32_t *idx, float *val, float *relsc,
+          unsigned char *covered, struct user_eval *ue)
+{
+    unsigned kmax = cuts[ncut - 1];
+    size_t got = topk_select(row, (uint32_t)ni, kmax, excl, nexcl, idx, val);
+    /* coverage: the top-k list of each cutoff is a prefix of the top-kmax one */
+    for (unsigned c = 0; c < ncut; c++)
+        for (size_t r = 0; r < got && r < cuts[c]; r++)
+            covered[(size_t)c * ni + idx[r]] = 1;
+    uint64_t nrel = 0;
+    for (uint64_t t = 0; t < nt; t++)
+        nrel += tv[t] > 0;
+    double hits = 0, dcg = 0, ap = 0;
+    unsigned c = 0;
+    memset(ue, 0, sizeof *ue);
+    for (size_t r = 0; r <= got && c < ncut; r++) {
+        /* close every cutoff that ends here */
+        while (c < ncut && (r == cuts[c] || r == got)) {
+            double idcg = 0;
+            for (uint64_t j = 0; j < cuts[c] && j < nrel; j++)
+                idcg += disc[j];
+            double denom = (double)(cuts[c] < nrel ? cuts[c] : nrel);
+            ue->at[c][0] = hits / cuts[c];
+            ue->at[c][1] = hits / (double)nrel;
+            ue->at[c][2] = ap / denom;
+            ue->at[c][3] = idcg > 0 ? dcg / idcg : 0;
+            ue->at[c][4] = hits > 0;
+            c++;
+        }
+        if (r == got)
+            break;
+        uint64_t pos = lower_bound(ti, nt, idx[r]);
+        if (pos < nt && ti[pos] == idx[r] && tv[pos] > 0) {
+            hits += 1;
+            dcg += disc[r];
+            ap += hits / (double)(r + 1);
+        }
+    }
+    /* Full ranking: sorted relevant scores; each non-relevant candidate is placed among
+     * them by binary search (O(items log |rel|) instead of a sort of every item). */
+    size_t nr = 0;
+    float best = -INFINITY;
+    uint32_t best_i = UINT32_MAX;
+    for (uint64_t t = 0; t < nt; t++)
+        if (tv[t] > 0) {
+            float sc = isnan(row[ti[t]]) ? -INFINITY : row[ti[t]];
+            relsc[nr++] = sc;
+            if (sc > best || (sc == best && ti[t] < best_i)) {
+                best = sc;
+                best_i = ti[t];
+            }
+        }
+    qsort(relsc, nr, sizeof *relsc, cmp_float);
+    double correct = 0, nneg = 0, above_best = 0;
+    size_t e = 0, q = 0;
+    for (uint32_t i = 0; i < ni; i++) {
+        while (e < nexcl && excl[e] < i)
+            e++;
+        if (e < nexcl && excl[e] == i)
+            continue;
+        while (q < nt && ti[q] < i)
+            q++;
+        if (q < nt && ti[q] == i && tv[q] > 0)
+            continue; /* relevant */
+        float sc = isnan(row[i]) ? -INFINITY : row[i];
+        size_t below, equal;
+        count_below(relsc, nr, sc, &below, &equal);
+        correct += (double)(nr - below - equal) + 0.5 * (double)equal;
+        nneg += 1;
+        above_best += sc > best || (sc == best && i < best_i);
+    }
+    ue->auc = nneg > 0 ? correct / (nneg * (double)nr) : 1.0;
+    ue->mrr = 1.0 / (1.0 + above_best);
+}
+
 int
-metrics_ranking(const struct model *m, const struct csr *train, const struct csr *test,
-                unsigned k, int include_seen, unsigned threads, struct metrics_rank *out,
-                struct diag *d)
+metrics_evaluate(const struct model *m, const struct csr *train, const struct csr *test,
+                 const unsigned *cuts, unsigned ncut, int include_seen, unsigned threads,
+                 struct metrics_report *out, struct diag *d)
 {
     memset(out, 0, sizeof *out);
-    uint64_t nu = test->r.rows, ni = m->items;
-    uint32_t dim = m->k;
-    if (nu != m->users || ni != test->r.cols || (train && (train->r.rows != nu ||
-                                                             train->r.cols != ni)))
+    if (ncut == 0 || ncut > METRICS_MAX_CUTS)
+        return diag_set(d, ALS_EUSAGE, "between 1 and %d cutoffs", METRICS_MAX_CUTS);
+    for (unsigned c = 0; c < ncut; c++)
+        if (cuts[c] == 0 || (c && cuts[c] <= cuts[c - 1]))
+            return diag_set(d, ALS_EUSAGE, "cutoffs must be positive and increasing");
+    uint64_t nu = test->r.rows, ni = test->r.cols;
+    if ((m && (m->users != nu || m->items != ni)) ||
+        (train && (train->r.rows != nu || train->r.cols != ni)) || (!m && !train))
         return diag_set(d, ALS_EUSAGE, "model and matrices disagree in shape");
-    /* The users to score, in order. */
+    uint32_t dim = m ? m->k : 0;
+    unsigned kmax = cuts[ncut - 1];
     uint64_t *users = xmem_alloc_array((size_t)nu + 1, sizeof *users);
-    struct user_score *us = calloc((size_t)nu + 1, sizeof *us);
-    if (!users || !us) {
-        free(users);
-        free(us);
-        return diag_set(d, ALS_ENOMEM, "out of memory");
-    }
+    struct user_eval *ue = xmem_alloc_array((size_t)nu + 1, sizeof *ue);
+    double *disc = xmem_alloc_array(kmax + 1, sizeof *disc);
+    float *pop = m ? NULL : xmem_alloc_array((size_t)ni + 1, sizeof *pop);
+    unsigned char *covered = calloc((size_t)ni * ncut + 1, 1);
+    uint64_t maxrel = 0;
+    int oom = !users || !ue || !disc || (!m && !pop) || !covered;
     uint64_t n = 0;
-    /* Relevant: a test entry with a positive value (a negative one is a dislike). */
-    for (uint64_t u = 0; u < nu; u++)
+    for (uint64_t u = 0; !oom && u < nu; u++) {
+        uint64_t nrel = 0;
         for (uint64_t t = test->r.ptr[u]; t < test->r.ptr[u + 1]; t++)
-            if (test->r.val[t] > 0) {
-                users[n++] = u;
-                break;
-            }
-    double *disc = xmem_alloc_array(k + 1, sizeof *disc);
-    int oom = disc == NULL;
-    for (unsigned j = 0; disc && j < k; j++)
+            nrel += test->r.val[t] > 0;
+        if (nrel)
+            users[n++] = u;
+        maxrel = nrel > maxrel ? nrel : maxrel;
+    }
+    for (unsigned j = 0; !oom && j < kmax; j++)
         disc[j] = 1.0 / log2((double)j + 2.0);
+    for (uint64_t i = 0; pop && i < ni; i++)
+        pop[i] = (float)(train->t.ptr[i + 1] - train->t.ptr[i]);
     uint64_t nblocks = (n + BLOCK - 1) / BLOCK;
 #pragma omp parallel num_threads(threads ? threads : 1)
     {
-        float *X = xmem_alloc_aligned((size_t)BLOCK * dim * sizeof *X);
-        float *S = xmem_alloc_aligned((size_t)BLOCK * (ni ? ni : 1) * sizeof *S);
-        uint32_t *idx = xmem_alloc_array(k + 1, sizeof *idx);
-        float *val = xmem_alloc_array(k + 1, sizeof *val);
-        if (!X || !S || !idx || !val || oom) {
+        float *X = m ? xmem_alloc_aligned((size_t)BLOCK * dim * sizeof *X) : NULL;
+        float *S = m ? xmem_alloc_aligned((size_t)BLOCK * (ni ? ni : 1) * sizeof *S) : NULL;
+        uint32_t *idx = xmem_alloc_array(kmax + 1, sizeof *idx);
+        float *val = xmem_alloc_array(kmax + 1, sizeof *val);
+        float *relsc = xmem_alloc_array((size_t)maxrel + 1, sizeof *relsc);
+        unsigned char *cov = calloc((size_t)ni * ncut + 1, 1);
+        if ((m && (!X || !S)) || !idx || !val || !relsc || !cov) {
 #pragma omp atomic write
             oom = 1;
         }
@@ -103,9 +250,11 @@ metrics_ranking(const struct model *m, const struct csr *train, const struct csr
             if (oom)
                 continue;
             uint64_t first = b * BLOCK, cnt = n - first < BLOCK ? n - first : BLOCK;
-            for (uint64_t j = 0; j < cnt; j++)
-                memcpy(X + j * dim, m->U + users[first + j] * dim, dim * sizeof *X);
-            la_gemm_nt(cnt, ni, dim, X, m->V, S);
+            if (m) {
+                for (uint64_t j = 0; j < cnt; j++)
+                    memcpy(X + j * dim, m->U + users[first + j] * dim, dim * sizeof *X);
+                la_gemm_nt(cnt, ni, dim, X, m->V, S);
+            }
             for (uint64_t j = 0; j < cnt; j++) {
                 uint64_t u = users[first + j];
                 const uint32_t *excl = NULL;
@@ -114,55 +263,84 @@ metrics_ranking(const struct model *m, const struct csr *train, const struct csr
                     excl = train->r.idx + train->r.ptr[u];
                     nexcl = (size_t)(train->r.ptr[u + 1] - train->r.ptr[u]);
                 }
-                size_t got = topk_select(S + j * ni, (uint32_t)ni, k, excl, nexcl, idx, val);
-                const uint32_t *ti = test->r.idx + test->r.ptr[u];
-                const float *tv = test->r.val + test->r.ptr[u];
-                uint64_t nt = test->r.ptr[u + 1] - test->r.ptr[u], nrel = 0;
-                for (uint64_t t = 0; t < nt; t++)
-                    nrel += tv[t] > 0;
-                double hits = 0, dcg = 0, idcg = 0;
-                for (size_t r = 0; r < got; r++) {
-                    uint64_t pos = lower_bound(ti, nt, idx[r]);
-                    if (pos < nt && ti[pos] == idx[r] && tv[pos] > 0) {
-                        hits += 1;
-                        dcg += disc[r];
-                    }
-                }
-                for (uint64_t r = 0; r < k && r < nrel; r++)
-                    idcg += disc[r];
-                us[u].precision = hits / k;
-                us[u].recall = hits / (double)nrel;
-                us[u].hit = hits > 0;
-                us[u].ndcg = idcg > 0 ? dcg / idcg : 0;
+                struct user_eval *e = &ue[u];
+                eval_user(m ? S + j * ni : pop, ni, excl, nexcl, test->r.idx + test->r.ptr[u],
+                          test->r.val + test->r.ptr[u], test->r.ptr[u + 1] - test->r.ptr[u],
+                          cuts, ncut, disc, idx, val, relsc, cov, e);
             }
         }
+#pragma omp critical(metrics_coverage)
+        if (cov && covered)
+            for (uint64_t i = 0; i < ni * ncut; i++)
+                covered[i] |= cov[i];
         free(X);
         free(S);
         free(idx);
         free(val);
+        free(relsc);
+        free(cov);
     }
-    free(disc);
+    int rc = 0;
     if (oom) {
-        free(users);
-        free(us);
-        return diag_set(d, ALS_ENOMEM, "out of memory");
+        rc = diag_set(d, ALS_ENOMEM, "out of memory");
+        goto out;
     }
-    /* Summed in user order: the same numbers for any thread count. */
     for (uint64_t j = 0; j < n; j++) {
-        const struct user_score *s = &us[users[j]];
-        out->precision += s->precision;
-        out->recall += s->recall;
-        out->ndcg += s->ndcg;
-        out->hit += s->hit;
+        const struct user_eval *e = &ue[users[j]];
+        for (unsigned c = 0; c < ncut; c++) {
+            out->at[c].precision += e->at[c][0];
+            out->at[c].recall += e->at[c][1];
+            out->at[c].map += e->at[c][2];
+            out->at[c].ndcg += e->at[c][3];
+            out->at[c].hit += e->at[c][4];
+        }
+        out->mrr += e->mrr;
+        out->auc += e->auc;
+    }
+    out->ncut = ncut;
+    out->users = n;
+    for (unsigned c = 0; c < ncut; c++) {
+        uint64_t distinct = 0;
+        for (uint64_t i = 0; i < ni; i++)
+            distinct += covered[(size_t)c * ni + i];
+        out->at[c].coverage = ni ? (double)distinct / (double)ni : 0.0;
+        out->at[c].k = cuts[c];
+        if (n) {
+            out->at[c].precision /= (double)n;
+            out->at[c].recall /= (double)n;
+            out->at[c].map /= (double)n;
+            out->at[c].ndcg /= (double)n;
+            out->at[c].hit /= (double)n;
+        }
     }
     if (n) {
-        out->precision /= (double)n;
-        out->recall /= (double)n;
-        out->ndcg /= (double)n;
-        out->hit /= (double)n;
+        out->mrr /= (double)n;
+        out->auc /= (double)n;
     }
-    out->users = n;
+out:
     free(users);
-    free(us);
+    free(ue);
+    free(disc);
+    free(pop);
+    free(covered);
+    return rc;
+}
+int
+metrics_ranking(const struct model *m, const struct csr *train, const struct csr *test,
+                unsigned k, int include_seen, unsigned threads, struct metrics_rank *out,
+                struct diag *d)
+{
+    struct metrics_report r;
+    memset(out, 0, sizeof *out);
+    if (!m)
+        return diag_set(d, ALS_EUSAGE, "no model");
+    int rc = metrics_evaluate(m, train, test, &k, 1, include_seen, threads, &r, d);
+    if (rc < 0)
+        return rc;
+    out->precision = r.at[0].precision;
+    out->recall = r.at[0].recall;
+    out->ndcg = r.at[0].ndcg;
+    out->hit = r.at[0].hit;
+    out->users = r.users;
     return 0;
 }

@@ -12,12 +12,17 @@
 struct metrics_rating {
     double rmse, mae;
     uint64_t n;
+    uint64_t fallback; /* entries whose user or item has no factors */
 };
 
 /* Errors of mu + b_u + b_i + x_u.y_i over the entries of test, each prediction clipped
- * to [lo, hi] when lo <= hi (the training range: a rating never leaves it). */
+ * to [lo, hi] when lo <= hi (the training range: a rating never leaves it). A user or
+ * item without factors (beyond the model, or an all-zero row) is predicted by the
+ * fallback: mu plus the biases that are known; such entries are counted. m NULL: the
+ * baseline of the global mean mu0 for every entry. */
 void metrics_rating(const struct model *m, const struct csr *test, float lo, float hi,
                     struct metrics_rating *out);
+void metrics_rating_mean(double mu0, const struct csr *test, struct metrics_rating *out);
 
 struct metrics_rank {
     double precision, recall, ndcg, hit;
@@ -37,5 +42,40 @@ struct metrics_rank {
 int metrics_ranking(const struct model *m, const struct csr *train, const struct csr *test,
                     unsigned k, int include_seen, unsigned threads, struct metrics_rank *out,
                     struct diag *d) ALS_MUSTCHECK;
+
+/* The full evaluation of als-eval: every ranking metric at several cutoffs, for a model
+ * or for the popularity baseline (m NULL: items ranked by their count in train). */
+#define METRICS_MAX_CUTS 16
+
+struct metrics_at {
+    unsigned k;
+    double precision, recall, map, ndcg, hit, coverage;
+};
+
+struct metrics_report {
+    unsigned ncut;
+    struct metrics_at at[METRICS_MAX_CUTS];
+    double mrr, auc;
+    uint64_t users; /* users with a relevant test item */
+};
+
+/*
+ * At each cutoff k in cuts (ascending, at most METRICS_MAX_CUTS), averaged over the users
+ * with relevant test items (positive test values), items in train excluded unless
+ * include_seen (binary relevance, as the Python library implicit defines them):
+ *   precision = hits / k; recall = hits / |rel|; hit = [hits > 0];
+ *   map = (1 / min(k, |rel|)) sum over hits at rank j of (hits in ranks 1..j) / j;
+ *   ndcg = sum over hits at rank j of 1/log2(j+1), over the same sum for ranks
+ *          1..min(k, |rel|);
+ *   coverage = distinct items in anyone's top k / items (not averaged: one number).
+ * Over the full ranking of each user's candidates (items not in train):
+ *   mrr = 1 / rank of the best-ranked relevant item;
+ *   auc = share of (relevant, non-relevant candidate) pairs ordered correctly, ties 1/2.
+ * m NULL ranks by the item counts of train (train needed). Ties go to the lower index.
+ * Per-user numbers are summed in user order: the same for any thread count.
+ */
+int metrics_evaluate(const struct model *m, const struct csr *train, const struct csr *test,
+                     const unsigned *cuts, unsigned ncut, int include_seen, unsigned threads,
+                     struct metrics_report *out, struct diag *d) ALS_MUSTCHECK;
 
 #endif

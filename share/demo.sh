@@ -33,8 +33,8 @@ echo "== als-csr: the ratings matrix and its transpose, with a 20% test split pe
 als-csr -V vocab -o train.csr --test test.csr --test-fraction 0.2 --seed 1 ratings.trp
 als-csr --info train.csr
 echo
-echo "== als-train: implicit ALS (confidence 1 + alpha * log1p(seconds)), 32 factors"
-als-train -k 32 -n 10 -a 5 -l 0.1 --validate test.csr -o model.als train.csr
+echo "== als-train: implicit ALS (confidence 1 + alpha * log1p(seconds)), 8 factors"
+als-train -k 8 -n 15 -a 1 -l 1 --validate test.csr -o model.als train.csr
 als-train --info model.als
 echo
 echo "== als-recommend: top 5 for three sample visitors, by raw ID (seen items excluded)"
@@ -43,3 +43,8 @@ als-map --dump users -V vocab | sed -n '1p;2p;3p' | cut -f2 |
 echo
 echo "== items most similar to the first content item"
 als-recommend --similar -m model.als -V vocab -k 3 "$(als-map --dump items -V vocab | head -n 1 | cut -f2)"
+echo
+echo "== als-eval: the model against the popularity baseline on the held-out 20%"
+als-eval -m model.als -c train.csr -k 1,5,10,20 --format table --plot metrics.svg \
+    --min ndcg@10=0.25 test.csr
+echo "(precision and recall against k: demo/metrics.svg)"

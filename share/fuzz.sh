@@ -59,8 +59,11 @@ mkdir -p "$BF/obj" "$BF/corpus" "$BF/artifacts" "$BF/logs"
 [ -f "$BF/.gitignore" ] || echo '*' > "$BF/.gitignore"
 
 stamp=$BF/.built
-if [ ! -f "$stamp" ] ||
-    [ -n "$(find lib tests/fuzz share/fuzz.sh -newer "$stamp" \( -name '*.[ch]' -o -name '*.sh' \) 2>/dev/null | head -n 1)" ]; then
+changed() {
+    find lib tests/fuzz share/fuzz.sh -newer "$stamp" \( -name '*.[ch]' -o -name '*.sh' \) \
+        2>/dev/null | head -n 1
+}
+if [ ! -f "$stamp" ] || [ -n "$(changed)" ]; then
     echo "fuzz: building into $BF/ with $CC" >&2
     rm -f "$BF"/obj/*.o "$BF/libals-fuzz.a"
     for src in lib/*.c; do
@@ -136,8 +139,8 @@ for t in $targets; do
     echo "fuzz: $t for ${SECONDS_EACH}s (log: $log)" >&2
     rc=0
     # shellcheck disable=SC2086
-    ALS_FUZZ_KNOWN=$known "$bin" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" -timeout=5 \
-        -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art" $dict \
+    ALS_FUZZ_KNOWN=$known "$bin" -max_total_time="$SECONDS_EACH" -max_len="$(max_len "$t")" \
+        -timeout=5 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$art" $dict \
         ${FUZZ_ARGS:-} "$corpus" > "$log" 2>&1 || rc=$?
 
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
@@ -152,7 +155,9 @@ for t in $targets; do
         status=1
         crashed="$crashed $t"
         unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
-        kind=$(grep -m 1 -oE 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer): [a-zA-Z-]+|runtime error: .*|contract violated: .*|deadly signal' "$log" || true)
+        what='ERROR: [A-Za-z]+Sanitizer: [a-zA-Z-]+|ERROR: libFuzzer: [a-zA-Z-]+'
+        what="$what|runtime error: .*|contract violated: .*"
+        kind=$(grep -m 1 -oE "$what" "$log" || true)
         result="CRASH (exit $rc): ${kind:-see log} ${unit:+-> $unit}"
     fi
     printf '%-9s %10s %9s %7s %7s %7s  %s\n' "$t" "${runs:-?}" "${eps:-?}" "${cov:-?}" \

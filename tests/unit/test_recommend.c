@@ -44,20 +44,39 @@ rnd_sym(uint64_t *s) /* [-1, 1) */
 
 /* ---- fixture: a random model whose first items repeat a few base rows exactly ---- */
 
-enum { NU = 70, NI = 301, NBASE = 40, NDUP = 200 };
+/*
+ * Two sizes: SMALL items fit one tile of rec_block's item loop; BIG items (over 2 x 2048)
+ * span three, with twins in each, so ties and the running top-k cross tile borders.
+ */
+enum { NU = 70, NBASE = 40, SMALL = 301, BIG = 4500 };
 
+/* The current fixture: NI items, items [0, NDUP) copies. */
+static uint32_t NI, NDUP;
 /* twin[i]: the lowest item with the same factor row (and item bias) as i; i if none. */
-static uint32_t twin[NI];
+static uint32_t *twin;
+
+static void *
+xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size);
+    if (!p)
+        abort();
+    return p;
+}
 
 /* Items [0, NDUP) copy the rows of items NDUP + (i % NBASE), so every such item has
  * exact twins among the others (lower and higher indices); items >= NDUP are random.
- * The last item is all zeros (an item without factors). */
+ * The last item is all zeros (an item without factors). NDUP is 2/3 of the items. */
 static struct model *
-fx_model(uint32_t k, int implicit, int biases, uint64_t seed)
+fx_model_n(uint32_t ni, uint32_t k, int implicit, int biases, uint64_t seed)
 {
     struct model *m;
     struct diag d = { 0 };
     uint64_t s = seed;
+    NI = ni;
+    NDUP = ni / 3 * 2;
+    free(twin);
+    twin = xcalloc(NI, sizeof *twin);
     if (model_new(&m, NU, NI, k, implicit, biases, &d) < 0) {
         printf("# model_new: %s\n", d.msg);
         abort();
@@ -78,18 +97,22 @@ fx_model(uint32_t k, int implicit, int biases, uint64_t seed)
         for (uint64_t i = 0; i < NDUP; i++)
             m->ib[i] = m->ib[NDUP + i % NBASE];
     }
-    for (uint32_t i = 0; i < NI; i++) {
-        twin[i] = i;
-        uint32_t base = i < NDUP ? NDUP + i % NBASE : i;
-        if (i == NI - 1)
-            continue;
-        for (uint32_t o = 0; o < i; o++)
-            if (o < NDUP ? NDUP + o % NBASE == base : o == base) {
-                twin[i] = o;
-                break;
-            }
-    }
+    /* the first copy of base NDUP + b is item b */
+    for (uint32_t i = 0; i < NI; i++)
+        twin[i] = i < NDUP ? i % NBASE : i < NDUP + NBASE ? i - NDUP : i;
     return m;
+}
+
+static struct model *
+fx_model(uint32_t k, int implicit, int biases, uint64_t seed)
+{
+    return fx_model_n(SMALL, k, implicit, biases, seed);
+}
+
+__attribute__((destructor)) static void
+fx_cleanup(void)
+{
+    free(twin);
 }
 
 /* ---- the reference ---- */
@@ -136,15 +159,15 @@ ref_topk(const struct model *m, const struct rec_query *q, const unsigned char *
          unsigned k, int similar, double *sc, uint32_t *want)
 {
     uint32_t *all = malloc((m->items + 1) * sizeof *all);
+    unsigned char *ex = xcalloc(m->items, 1);
     size_t n = 0;
     ref_scores(m, q->x, q->bias, similar, sc);
-    for (uint32_t i = 0; i < m->items; i++) {
-        int ex = mask && mask[i];
-        for (size_t e = 0; e < q->nexcl; e++)
-            ex |= q->excl[e] == i;
-        if (!ex)
+    for (size_t e = 0; e < q->nexcl; e++)
+        ex[q->excl[e]] = 1;
+    for (uint32_t i = 0; i < m->items; i++)
+        if (!ex[i] && !(mask && mask[i]))
             all[n++] = i;
-    }
+    free(ex);
     ref_s = sc;
     qsort(all, n, sizeof *all, ref_cmp);
     size_t got = n < k ? n : k;
@@ -259,7 +282,7 @@ run_queries(const struct model *m, const unsigned char *mask, unsigned k, int si
                 q[t].x = m->V + (size_t)item * m->k;
                 size_t ne = rnd_excl(&s, excl_p, e), w = 0;
                 /* insert the item itself, keeping the list sorted and distinct */
-                uint32_t tmp[NI + 1];
+                uint32_t *tmp = xcalloc(NI + 1, sizeof *tmp);
                 int put = 0;
                 for (size_t a = 0; a < ne; a++) {
                     if (!put && e[a] >= item) {
@@ -272,6 +295,7 @@ run_queries(const struct model *m, const unsigned char *mask, unsigned k, int si
                 if (!put)
                     tmp[w++] = item;
                 memcpy(e, tmp, w * sizeof *e);
+                free(tmp);
                 q[t].nexcl = w;
                 q[t].bias = 0;
             } else {
@@ -313,7 +337,7 @@ TEST(rec_block_equals_brute_force_implicit)
 TEST(rec_block_with_a_mask_and_exclusions)
 {
     struct model *m = fx_model(8, 1, 0, 5);
-    unsigned char mask[NI];
+    unsigned char *mask = xcalloc(NI, 1);
     uint64_t s = 77;
     for (uint32_t i = 0; i < NI; i++)
         mask[i] = rnd_unit(&s) < 0.25;
@@ -322,7 +346,36 @@ TEST(rec_block_with_a_mask_and_exclusions)
     for (uint32_t i = 0; i < NI; i++)
         mask[i] = !(i == 4 || i == 44 || i == 250);
     T_OK(run_queries(m, mask, 10, 0, 0, REC_BLOCK, 0.0, 4, "only 3"));
+    free(mask);
     model_free(m);
+}
+
+TEST(rec_block_across_item_tiles)
+{
+    /* more items than two of rec_block's item tiles: twins in every tile, filters */
+    for (uint32_t k = 5; k <= 21; k += 16) {
+        struct model *m = fx_model_n(BIG, k, 1, 0, 15 + k);
+        unsigned char *mask = xcalloc(NI, 1);
+        uint64_t s = 78;
+        T_OK(run_queries(m, NULL, 30, 0, 0, REC_BLOCK + 9, 0.0, 21, "big"));
+        T_OK(run_queries(m, NULL, 50, 0, 0, REC_BLOCK, 0.2, 22, "big excl"));
+        for (uint32_t i = 0; i < NI; i++)
+            mask[i] = rnd_unit(&s) < 0.3;
+        T_OK(run_queries(m, mask, 20, 0, 0, REC_BLOCK, 0.1, 23, "big mask"));
+        /* an allow-list with one item in each tile and one past the last full tile */
+        for (uint32_t i = 0; i < NI; i++)
+            mask[i] = !(i == 7 || i == 2047 || i == 2048 || i == 4096 || i == NI - 2);
+        T_OK(run_queries(m, mask, 10, 0, 0, REC_BLOCK, 0.0, 24, "big only 5"));
+        T_OK(run_queries(m, NULL, NI + 3, 0, 0, 3, 0.0, 25, "big k > items"));
+        free(mask);
+        model_free(m);
+        m = fx_model_n(BIG, k, 0, 1, 35 + k);
+        T_OK(run_queries(m, NULL, 40, 0, 0, REC_BLOCK + 1, 0.1, 26, "big biases"));
+        model_free(m);
+        m = fx_model_n(BIG, k, 1, 0, 45 + k);
+        T_OK(run_queries(m, NULL, 15, 1, 0, REC_BLOCK + 2, 0.05, 27, "big similar"));
+        model_free(m);
+    }
 }
 
 TEST(rec_block_k_larger_than_the_candidates)
@@ -337,11 +390,11 @@ TEST(rec_block_k_larger_than_the_candidates)
 
 TEST(rec_block_every_item_excluded_gives_nothing)
 {
-    struct model *m = fx_model(4, 1, 0, 9);
+    struct model *m = fx_model_n(BIG, 4, 1, 0, 9);
     struct rec r;
     struct diag d = { 0 };
-    unsigned char mask[NI];
-    uint32_t all[NI], half[NI];
+    unsigned char *mask = xcalloc(NI, 1);
+    uint32_t *all = xcalloc(NI, sizeof *all), *half = xcalloc(NI, sizeof *half);
     size_t nh = 0;
     for (uint32_t i = 0; i < NI; i++) {
         all[i] = i;
@@ -349,7 +402,8 @@ TEST(rec_block_every_item_excluded_gives_nothing)
         if (i % 2)
             half[nh++] = i;
     }
-    float *scratch = malloc(REC_BLOCK * (4 + NI) * sizeof *scratch);
+    T_OK(rec_init(&r, m, mask, 5, 0, &d));
+    float *scratch = malloc(rec_scratch_size(&r) * sizeof *scratch);
     uint32_t idx[3 * 5];
     float val[3 * 5];
     size_t cnt[3] = { 99, 99, 99 };
@@ -358,7 +412,6 @@ TEST(rec_block_every_item_excluded_gives_nothing)
         { m->U + 4, 0, half, nh },     /* the odd ones seen, the even ones masked */
         { m->U + 8, 0, NULL, 0 },      /* nothing seen: only the mask */
     };
-    T_OK(rec_init(&r, m, mask, 5, 0, &d));
     rec_block(&r, q, 3, scratch, idx, val, cnt);
     T_EQ_U64(cnt[0], 0);
     T_EQ_U64(cnt[1], 0);
@@ -367,6 +420,9 @@ TEST(rec_block_every_item_excluded_gives_nothing)
         T_TRUE(idx[10 + t] % 2 == 1);
     rec_release(&r);
     free(scratch);
+    free(mask);
+    free(all);
+    free(half);
     model_free(m);
 }
 
@@ -380,11 +436,11 @@ TEST(rec_block_all_equal_scores_go_by_index)
     float zero[8] = { 0 };
     uint32_t excl[] = { 0, 2, 3, 7 };
     struct rec_query q = { zero, 0, excl, 4 };
-    float *scratch = malloc(rec_scratch_size(&(struct rec){ .m = m }) * sizeof *scratch);
     uint32_t idx[6];
     float val[6];
     size_t cnt = 0;
     T_OK(rec_init(&r, m, NULL, 6, 0, &d));
+    float *scratch = malloc(rec_scratch_size(&r) * sizeof *scratch);
     rec_block(&r, &q, 1, scratch, idx, val, &cnt);
     T_EQ_U64(cnt, 6);
     static const uint32_t want[] = { 1, 4, 5, 6, 8, 9 };
@@ -402,7 +458,7 @@ TEST(rec_block_explicit_with_biases_predicts_mu_plus_biases_plus_dot)
     for (uint32_t k = 3; k <= 19; k += 16) {
         struct model *m = fx_model(k, 0, 1, 21 + k);
         T_OK(run_queries(m, NULL, 10, 0, 0, REC_BLOCK + 3, 0.1, 7, "biases"));
-        unsigned char mask[NI];
+        unsigned char *mask = xcalloc(NI, 1);
         for (uint32_t i = 0; i < NI; i++)
             mask[i] = i % 3 == 0;
         T_OK(run_queries(m, mask, 30, 0, 0, REC_BLOCK, 0.1, 8, "biases mask"));
@@ -426,6 +482,7 @@ TEST(rec_block_explicit_with_biases_predicts_mu_plus_biases_plus_dot)
         T_NEAR((double)val[0], want, TOL_VAL * (1 + fabs(want)));
         rec_release(&r);
         free(scratch);
+        free(mask);
         model_free(m);
     }
 }
@@ -441,10 +498,11 @@ TEST(rec_block_similar_is_cosine_without_the_query_item)
              t++)
             m->V[t] *= 7.0f;
         T_OK(run_queries(m, NULL, 10, 1, 0, NI - 1, 0.0, 9, "similar"));
-        unsigned char mask[NI];
+        unsigned char *mask = xcalloc(NI, 1);
         for (uint32_t i = 0; i < NI; i++)
             mask[i] = i % 5 == 1;
         T_OK(run_queries(m, mask, 15, 1, 0, REC_BLOCK, 0.1, 10, "similar mask"));
+        free(mask);
         /* every cosine is at most 1 (float slack), the query item never comes back, and
          * an item's exact twins come first with cosine 1 */
         struct rec r;
@@ -457,7 +515,8 @@ TEST(rec_block_similar_is_cosine_without_the_query_item)
         struct rec_query q = { m->V + item * k, 0, ex, 1 };
         rec_block(&r, &q, 1, scratch, idx, val, &cnt);
         T_EQ_U64(cnt, 8);
-        /* item 3 copies base NDUP + 3: its twins are 43, 83, 123, 163 and 203 */
+        /* item 3 copies base NDUP + 3 (203): its twins are 43, 83, 123, 163 and 203 */
+        T_EQ_U64(NDUP, 200);
         static const uint32_t tw[] = { 43, 83, 123, 163, 203 };
         for (size_t t = 0; t < 8; t++) {
             T_TRUE(idx[t] != item);
@@ -530,6 +589,11 @@ TEST(rec_block_identical_item_rows_tie_to_the_lower_index)
         m = fx_model(k, 1, 0, 301 + k);
         snprintf(what, sizeof what, "ties similar k=%u", k);
         T_OK(run_queries(m, NULL, 20, 1, 1, 2 * REC_BLOCK, 0.0, 13, what));
+        model_free(m);
+        /* twins in different tiles of the item loop */
+        m = fx_model_n(BIG, k, 1, 0, 501 + k);
+        snprintf(what, sizeof what, "ties across tiles k=%u", k);
+        T_OK(run_queries(m, NULL, 30, 0, 1, REC_BLOCK, 0.1, 14, what));
         model_free(m);
     }
 }
