@@ -32,12 +32,12 @@ UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOLS     = $(B)/gen-log $(B)/bench-sgemm
 MANS      = $(sort $(wildcard man/*.[157]))
 
-.PHONY: all check unit bats asan demo bench install uninstall lint-man clean deps help fuzz
+.PHONY: all check unit bats asan demo bench quality install uninstall lint-man clean deps help fuzz
 
 all: $(PROGS) $(TOOLS)
 
 help:
-	@echo 'targets: all check unit bats asan demo bench install uninstall lint-man fuzz clean'
+	@echo 'targets: all check unit bats asan demo bench quality install uninstall lint-man fuzz clean'
 	@echo 'variables: PREFIX DESTDIR CC CFLAGS WERROR=1 B=<build dir> BLAS_PC BLAS_LIBS'
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
@@ -93,6 +93,10 @@ demo: deps
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@sh share/bench.sh $(B)
+
+quality: deps
+	@$(MAKE) --no-print-directory all
+	@sh share/quality.sh $(B)
 
 fuzz: deps
 	@sh share/fuzz.sh

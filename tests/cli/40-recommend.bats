@@ -80,7 +80,7 @@ seen_of() {
 write_ref_py() {
     cat <<'EOF'
 # ref.py DIR COMMAND ...: brute-force references for 40-recommend.bats (python3, no numpy).
-import ast, codecs, json, math, struct, sys
+import ast, codecs, json, math, random, struct, sys
 
 D = sys.argv[1]
 TOL = 1e-5  # two items whose double scores are closer than this may come in either order
@@ -340,6 +340,22 @@ W_ITEMS = [b"plain", b"it\tem", b'q"uote\\back', b"nl\nline", b"lat\xe9\xff", b"
            b"cut\xe2\x82", b"ctl\x01\x7f", b"emoji\xf0\x9f\x98\x80"]
 
 
+def cmd_twin_csv(args):
+    """An explicit log where twin-a (item 0) and twin-b (item 41, seen last) have the same
+    ratings from the same users: Cholesky gives them identical factors and biases."""
+    rnd = random.Random(1)
+    out, late = ["user,item,rating"], []
+    for u in range(200):
+        if u % 3 == 0:
+            r = rnd.randint(1, 5)
+            out.append("u%d,twin-a,%d" % (u, r))
+            late.append("u%d,twin-b,%d" % (u, r))
+        for i in range(40):
+            if rnd.random() < 0.3:
+                out.append("u%d,i%02d,%d" % (u, i, rnd.randint(1, 5)))
+    sys.stdout.write("\n".join(out + late) + "\n")
+
+
 def csv_quote(b):
     return b'"' + b.replace(b'"', b'""') + b'"'
 
@@ -418,6 +434,8 @@ CMDS = {"check": cmd_check, "similar": cmd_similar, "popular": cmd_popular, "fol
 if __name__ == "__main__":
     if sys.argv[1] == "weird-csv":
         cmd_weird_csv([])
+    elif sys.argv[1] == "twin-csv":
+        cmd_twin_csv([])
     else:
         CMDS[sys.argv[2]](sys.argv[3:])
 EOF
@@ -638,6 +656,31 @@ EOF
     printf '%s\n' "$output" >sim2.tsv
     run -0 ref similar sim2.tsv 5 --exclude excl.txt
     assert_eq "2 items checked" "$output"
+}
+
+@test "recommend: items with identical factors tie to the lower index, in every block" {
+    # The documented order: higher score first, then the lower item index. Two items
+    # rated alike by the same users get bit-identical factors and biases from Cholesky,
+    # so twin-a (index 0) must come before twin-b (index 41) for every user.
+    python3 "$F/ref.py" twin-csv >tie.csv
+    als-map -q -H -V tv -o t.trp tie.csv
+    als-csr -q -V tv -o t.csr t.trp
+    als-train -q --explicit -k 16 -n 3 -o t.als t.csr
+    als-train -q --export-npy npy t.als
+    assert_eq "0${T}twin-a" "$(als-map --dump items -V tv | grep 'twin-a')"
+    assert_eq "41${T}twin-b" "$(als-map --dump items -V tv | grep 'twin-b')"
+    python3 - npy/item_factors.npy <<'EOF'
+import struct, sys
+b = open(sys.argv[1], "rb").read()
+d = b[10 + struct.unpack("<H", b[8:10])[0]:]
+assert d[0:64] == d[41 * 64:42 * 64], "twin factors differ"
+EOF
+    als-recommend -m t.als -V tv --all --include-seen -k 100 >all.tsv
+    run awk -F '\t' '$2 ~ /^twin-/ {
+            if ($1 != u) { u = $1; first = $2; fs = $3 }
+            else if (first == "twin-b") { print "user " u ": twin-b (" fs ") before twin-a (" $3 ")"; n++ }
+        } END { exit n > 0 }' all.tsv
+    [[ $status -eq 0 ]] || _fail "$output"
 }
 
 # ---- formats and escaping ----

@@ -598,46 +598,6 @@ TEST(rec_block_identical_item_rows_tie_to_the_lower_index)
     }
 }
 
-/* A query's answer is the same alone as in a full block (als-recommend USER against the
- * same user inside --all or a stream): same items, same order, same scores. */
-TEST(rec_block_answer_does_not_depend_on_the_block)
-{
-    uint32_t k = 16;
-    struct model *m = fx_model(k, 1, 0, 401);
-    struct rec r;
-    struct diag d = { 0 };
-    unsigned topn = 20;
-    T_OK(rec_init(&r, m, NULL, topn, 0, &d));
-    float *scratch = malloc(rec_scratch_size(&r) * sizeof *scratch);
-    uint32_t *idx = malloc((size_t)REC_BLOCK * topn * sizeof *idx), one_i[20];
-    float *val = malloc((size_t)REC_BLOCK * topn * sizeof *val), one_v[20];
-    struct rec_query q[REC_BLOCK];
-    size_t cnt[REC_BLOCK], one_c;
-    for (size_t t = 0; t < REC_BLOCK; t++)
-        q[t] = (struct rec_query){ m->U + (t % NU) * k, 0, NULL, 0 };
-    rec_block(&r, q, REC_BLOCK, scratch, idx, val, cnt);
-    size_t differ = 0, order = 0, first = REC_BLOCK;
-    for (size_t t = 0; t < REC_BLOCK; t++) {
-        rec_block(&r, &q[t], 1, scratch, one_i, one_v, &one_c);
-        int same_items = one_c == cnt[t] &&
-                         !memcmp(one_i, idx + t * topn, one_c * sizeof *one_i);
-        int same = same_items && !memcmp(one_v, val + t * topn, one_c * sizeof *one_v);
-        if (!same && first == REC_BLOCK)
-            first = t;
-        differ += !same;
-        order += !same_items;
-    }
-    if (differ)
-        T_FAIL("%zu of %d queries answer differently alone than in a block of %d (%zu of "
-               "them in the items or their order; first: query %zu)", differ, REC_BLOCK,
-               REC_BLOCK, order, first);
-    rec_release(&r);
-    free(scratch);
-    free(idx);
-    free(val);
-    model_free(m);
-}
-
 /* ---- rec_popular ---- */
 
 TEST(rec_popular_is_degree_desc_then_index)
