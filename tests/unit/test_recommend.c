@@ -20,9 +20,11 @@
  * The order the library promises, and the reference sorts by: higher score first, then
  * the lower item index. rec_block scores in float (one GEMM), the reference in double, so
  * two items whose double scores differ by less than TOL_ORDER may come in either order
- * (float noise); items with identical factor rows (and item biases) get bit-identical
- * float scores and must come lower index first. TOL_VAL: a returned score against the
- * double score of the same item (|scores| stay below ~10 here, float eps 6e-8).
+ * (float noise). Items with identical factor rows (and item biases) tie exactly: they
+ * must get equal scores and come lower index first, which the strict runs check (see
+ * rec_block_identical_item_rows_tie_to_the_lower_index); the other runs let them pass
+ * as a near tie so that everything else is still checked. TOL_VAL: a returned score
+ * against the double score of the same item (|scores| stay below ~10 here).
  */
 #define TOL_ORDER 1e-5
 #define TOL_VAL 1e-4
