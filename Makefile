@@ -31,8 +31,10 @@ UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 TOOLS     = $(B)/gen-log $(B)/bench-sgemm
 MANS      = $(sort $(wildcard man/*.[157]))
+FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
+REPLAYS   = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/replay/%)
 
-.PHONY: all check unit bats asan demo bench quality install uninstall lint-man clean deps help fuzz
+.PHONY: all check unit replay bats asan demo bench quality install uninstall lint-man clean deps help fuzz
 
 all: $(PROGS) $(TOOLS)
 
@@ -62,7 +64,18 @@ $(B)/bench-sgemm: share/bench-sgemm.c | $(B)
 $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libals.a | $(B)/tests
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(B)/libals.a $(LIBS) -o $@
 
-$(B) $(B)/lib $(B)/cmd $(B)/tests:
+# Each fuzz target without libFuzzer, to replay the saved crash inputs in make check.
+$(B)/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(B)/libals.a | $(B)/replay
+	$(CC) $(ALL_CPPFLAGS) -Itests/fuzz $(ALL_CFLAGS) $(ALL_LDFLAGS) $< tests/fuzz/replay.c \
+	    $(B)/libals.a $(LIBS) -o $@
+
+replay: $(REPLAYS)
+	@for r in $(REPLAYS); do t=$${r##*/}; \
+	    set -- tests/fuzz/crashes/$$t-*; [ -e "$$1" ] || continue; \
+	    echo "# replay $$t: $$#"; ./$$r "$$@" >/dev/null || exit 1; \
+	done; echo "# replay: every saved fuzz crash input ran clean"
+
+$(B) $(B)/lib $(B)/cmd $(B)/tests $(B)/replay:
 	mkdir -p $@
 
 deps:
@@ -79,6 +92,7 @@ bats: all
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory replay
 	@$(MAKE) --no-print-directory bats
 
 asan: deps

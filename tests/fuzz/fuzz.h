@@ -144,12 +144,10 @@ fuzz_dir(void)
 {
     if (!fuzz_dir_path[0]) {
         const char *t = getenv("TMPDIR");
-        char base[4096];
-        if (t && *t && t[0] == '/')
-            snprintf(base, sizeof base, "%s", t);
-        else
-            snprintf(base, sizeof base, "/tmp");
-        snprintf(fuzz_dir_path, sizeof fuzz_dir_path, "%s/als-fuzz-XXXXXX", base);
+        const char *base = t && *t && t[0] == '/' && strlen(t) < 1024 ? t : "/tmp";
+        size_t n = strlen(base);
+        memcpy(fuzz_dir_path, base, n);
+        memcpy(fuzz_dir_path + n, "/als-fuzz-XXXXXX", sizeof "/als-fuzz-XXXXXX");
         if (!mkdtemp(fuzz_dir_path))
             FUZZ_DIE("cannot create a scratch directory");
         atexit(fuzz_dir_cleanup);
