@@ -19,6 +19,13 @@ rec_init(struct rec *r, const struct model *m, const unsigned char *mask, unsign
     r->mask = mask;
     r->k = k;
     r->similar = similar;
+    r->ymax = similar ? 1.0 : 0.0;
+    for (uint64_t i = 0; !similar && i < m->items; i++) {
+        double s = 0;
+        for (uint32_t j = 0; j < m->k; j++)
+            s += (double)m->V[i * m->k + j] * (double)m->V[i * m->k + j];
+        r->ymax = s > r->ymax * r->ymax ? sqrt(s) : r->ymax;
+    }
     if (similar) {
         size_t n;
         if (xmem_mul((size_t)m->items, m->k, &n) < 0 || !(r->unit = xmem_alloc_aligned(n * 4)))
@@ -54,6 +61,26 @@ rec_scratch_size(const struct rec *r)
     return (size_t)REC_BLOCK * ((size_t)r->m->k + TILE);
 }
 
+/* Candidates re-scored per query: the top k by GEMM scores plus this margin. */
+#define RESCORE_MARGIN 16
+
+/* The score of one (query, item) pair in a fixed order, in double: unlike GEMM, whose
+ * rounding depends on the item's position and on the other queries of the block, it
+ * depends on the two rows only, so items with identical factors tie exactly. */
+static float
+exact_score(const struct rec *r, const struct rec_query *q, const float *xn, uint32_t i)
+{
+    const struct model *m = r->m;
+    const float *y = (r->similar ? r->unit : m->V) + (size_t)i * m->k;
+    const float *x = r->similar ? xn : q->x;
+    double s = 0;
+    for (uint32_t j = 0; j < m->k; j++)
+        s += (double)x[j] * (double)y[j];
+    if (m->biases && !r->similar)
+        s += m->mu + (double)q->bias + (double)m->ib[i];
+    return (float)s;
+}
+
 void
 rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scratch,
           uint32_t *idx, float *val, size_t *cnt)
@@ -61,11 +88,20 @@ rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scrat
     const struct model *m = r->m;
     uint32_t dim = m->k;
     size_t ni = (size_t)m->items;
+    size_t kw = r->k + RESCORE_MARGIN; /* the window re-scored exactly */
     float *X = scratch, *S = scratch + (size_t)REC_BLOCK * dim;
     struct topk_state st[REC_BLOCK];
+    uint32_t *widx = malloc(n * kw * sizeof *widx);
+    float *wval = malloc(n * kw * sizeof *wval);
+    if (!widx || !wval) { /* no window: GEMM order, as good as it gets without memory */
+        free(widx);
+        free(wval);
+        widx = idx;
+        wval = val;
+        kw = r->k;
+    }
     for (size_t j = 0; j < n; j++) {
-        topk_begin(&st[j], r->k, q[j].excl, q[j].nexcl, r->mask, idx + j * r->k,
-                   val + j * r->k);
+        topk_begin(&st[j], kw, q[j].excl, q[j].nexcl, r->mask, widx + j * kw, wval + j * kw);
         if (!r->similar) {
             memcpy(X + j * dim, q[j].x, dim * sizeof *X);
             continue;
@@ -93,8 +129,62 @@ rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scrat
             topk_feed(&st[j], row, (uint32_t)t0, (uint32_t)tn);
         }
     }
-    for (size_t j = 0; j < n; j++)
-        cnt[j] = topk_end(&st[j]);
+    for (size_t j = 0; j < n; j++) {
+        size_t got = topk_end(&st[j]);
+        if (widx == idx) {
+            cnt[j] = got;
+            continue;
+        }
+        uint32_t *wi = widx + j * kw;
+        float *wv = wval + j * kw;
+        float gemm_min = got ? wv[got - 1] : 0.0f;
+        /* Exact scores for the window, then insertion sort by (score desc, index asc). */
+        for (size_t a = 0; a < got; a++) {
+            float sc = exact_score(r, &q[j], X + j * dim, wi[a]);
+            uint32_t it = wi[a];
+            size_t b = a;
+            while (b > 0 && (wv[b - 1] < sc || isnan(wv[b - 1]) ||
+                             (wv[b - 1] == sc && wi[b - 1] > it))) {
+                wv[b] = wv[b - 1];
+                wi[b] = wi[b - 1];
+                b--;
+            }
+            wv[b] = sc;
+            wi[b] = it;
+        }
+        cnt[j] = got < r->k ? got : r->k;
+        /* Could an item outside the window reach the k-th exact score? Not when the
+         * window's lowest GEMM score is below it by more than twice GEMM's rounding
+         * error. Otherwise (a tie group wider than the margin) score every item exactly:
+         * rare, and O(items k) for this query only. */
+        if (got == kw && got > r->k) {
+            const float *xq = r->similar ? X + j * dim : q[j].x;
+            double xn = 0;
+            for (uint32_t t = 0; t < dim; t++)
+                xn += (double)xq[t] * (double)xq[t];
+            double tau = wv[r->k - 1];
+            double eps = 4e-7 * (dim + 4) * sqrt(xn) * r->ymax +
+                         2e-7 * (fabs(tau) + fabs((double)gemm_min) + 1.0);
+            if (!((double)gemm_min + eps < tau - eps)) {
+                float *all = malloc(ni * sizeof *all);
+                if (all) {
+                    for (size_t i = 0; i < ni; i++)
+                        all[i] = exact_score(r, &q[j], X + j * dim, (uint32_t)i);
+                    cnt[j] = topk_select_masked(all, (uint32_t)ni, r->k, q[j].excl,
+                                                q[j].nexcl, r->mask, idx + j * r->k,
+                                                val + j * r->k);
+                    free(all);
+                    continue;
+                }
+            }
+        }
+        memcpy(idx + j * r->k, wi, cnt[j] * sizeof *idx);
+        memcpy(val + j * r->k, wv, cnt[j] * sizeof *val);
+    }
+    if (widx != idx) {
+        free(widx);
+        free(wval);
+    }
 }
 
 struct pop {

@@ -19,6 +19,7 @@ struct rec {
     unsigned k;
     int similar; /* score items against items by cosine instead of users against items */
     float *unit; /* similar: the item factors scaled to unit length */
+    double ymax; /* the largest item factor norm (1 for similar): bounds GEMM's error */
 };
 
 /* Prepare r for m (with similar, computes the unit-length item factors). */

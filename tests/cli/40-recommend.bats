@@ -2,9 +2,9 @@
 # als-recommend: top-k by raw ID against a brute-force reference computed from the exported
 # factors (every item scored, seen items dropped, sorted by score desc then index asc),
 # every filter (--include-seen, --exclude, --only), -k above the candidates, --similar,
-# JSON and TSV escaping of awkward IDs, --all, streaming from stdin in constant memory,
-# the --cold policies, --history fold-in, --explain-source, mismatched and damaged files,
-# and -o.
+# exact ties (items with identical factors), JSON and TSV escaping of awkward IDs, --all,
+# streaming from stdin in constant memory, the --cold policies, --history fold-in against
+# a double-precision solve, --explain-source, mismatched and damaged files, and -o.
 #
 # The fixture (built once per file): gen-log --lines 20000 --seed 3 (800 visitors, 100
 # items), mapped with log1p durations into the vocabulary v, split 80/20 into tr.csr and
