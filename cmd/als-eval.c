@@ -96,6 +96,7 @@ struct gate {
 struct opts {
     const char *model, *train, *test, *plot, *baseline;
     unsigned cuts[METRICS_MAX_CUTS], ncut;
+    unsigned gcuts[MAX_GATES], ngcut; /* cutoffs named by gates, merged after parsing */
     int include_seen, format, format_given;
     struct gate gate[MAX_GATES];
     unsigned ngate;
@@ -117,6 +118,28 @@ parse_cuts(struct opts *o, const char *arg)
     free(copy);
     if (o->ncut == 0)
         cli_usage_error(&cli, "empty --cutoffs list");
+}
+
+static void
+merge_cuts(struct opts *o)
+{
+    unsigned all[METRICS_MAX_CUTS + MAX_GATES], n = 0;
+    for (unsigned i = 0; i < o->ncut; i++)
+        all[n++] = o->cuts[i];
+    for (unsigned i = 0; i < o->ngcut; i++)
+        all[n++] = o->gcuts[i];
+    o->ncut = 0;
+    for (unsigned i = 0; i < n; i++) {
+        unsigned j;
+        for (j = 0; j < o->ncut && o->cuts[j] != all[i]; j++)
+            ;
+        if (j < o->ncut)
+            continue;
+        if (o->ncut == METRICS_MAX_CUTS)
+            cli_usage_error(&cli, "at most %d distinct cutoffs, counting those of --min and "
+                            "--max", METRICS_MAX_CUTS);
+        o->cuts[o->ncut++] = all[i];
+    }
 }
 
 static int
@@ -162,12 +185,9 @@ parse_gate(struct opts *o, const char *arg, int is_max)
             if ((size_t)(at - g->metric) == strlen(cut_metrics[i]) &&
                 !strncmp(g->metric, cut_metrics[i], (size_t)(at - g->metric)))
                 known = 1;
-        if (known) {
-            unsigned k = (unsigned)cli_opt_u64(&cli, is_max ? "max" : "min", at + 1, 1, 100000);
-            if (o->ncut == METRICS_MAX_CUTS)
-                cli_usage_error(&cli, "at most %d cutoffs", METRICS_MAX_CUTS);
-            o->cuts[o->ncut++] = k;
-        }
+        if (known)
+            o->gcuts[o->ngcut++] =
+                (unsigned)cli_opt_u64(&cli, is_max ? "max" : "min", at + 1, 1, 100000);
     } else {
         known = !strcmp(g->metric, "mrr") || !strcmp(g->metric, "auc") ||
                 !strcmp(g->metric, "rmse") || !strcmp(g->metric, "mae");
@@ -250,8 +270,10 @@ print_rows(const struct opts *o, const struct row *rows, unsigned n, uint64_t us
     if (o->format == FMT_TSV) {
         printf("metric\tmodel\t%s\tlift%s\n", base_name, with_old ? "\tprevious" : "");
         for (unsigned i = 0; i < n; i++) {
-            printf("%s\t%.6f\t%.6f\t%.4f", rows[i].name, rows[i].model, rows[i].base,
-                   lift(&rows[i]));
+            double l = lift(&rows[i]);
+            printf("%s\t%.6f\t%.6f\t", rows[i].name, rows[i].model, rows[i].base);
+            if (isfinite(l))
+                printf("%.4f", l);
             if (with_old)
                 printf("\t%.6f", rows[i].old);
             printf("\n");
@@ -297,6 +319,27 @@ write_plot(const struct opts *o, const struct metrics_report *m, const struct me
         cli_die_diag(&cli, &d);
 }
 
+/* Yesterday's model, before the vocabulary grew: its rows padded with zeros (users and
+ * items without factors) to today's shape, so that it can be evaluated beside today's. */
+static struct model *
+grow(struct model *old, uint64_t users, uint64_t items)
+{
+    struct diag d = { 0 };
+    struct model *g;
+    if (model_new(&g, users, items, old->k, old->implicit, old->biases, &d) < 0)
+        cli_die_diag(&cli, &d);
+    memcpy(g->U, old->U, old->users * old->k * sizeof *g->U);
+    memcpy(g->V, old->V, old->items * old->k * sizeof *g->V);
+    if (old->biases) {
+        memcpy(g->ub, old->ub, old->users * sizeof *g->ub);
+        memcpy(g->ib, old->ib, old->items * sizeof *g->ib);
+    }
+    g->mu = old->mu;
+    memcpy(g->meta, old->meta, sizeof g->meta);
+    model_free(old);
+    return g;
+}
+
 /* The gate: every --min/--max, and no metric more than max_drop worse than before. */
 static int
 gate(const struct opts *o, const struct row *rows, unsigned n)
@@ -304,7 +347,15 @@ gate(const struct opts *o, const struct row *rows, unsigned n)
     int failed = 0;
     for (unsigned g = 0; g < o->ngate; g++) {
         const struct gate *G = &o->gate[g];
-        for (unsigned i = 0; i < n; i++) {
+        unsigned i;
+        for (i = 0; i < n && strcmp(rows[i].name, G->metric); i++)
+            ;
+        if (i == n) {
+            fprintf(stderr, "%s: gate: %s is not measured for this model (rmse and mae are "
+                    "for explicit models)\n", cli.prog, G->metric);
+            exit(CLI_EXIT_USAGE);
+        }
+        for (i = 0; i < n; i++) {
             if (strcmp(rows[i].name, G->metric))
                 continue;
             double v = rows[i].model;
@@ -353,14 +404,7 @@ main(int argc, char **argv)
         case 'k':
             if (cuts_given)
                 cli_usage_error(&cli, "give -k once, as a list");
-            {
-                /* gates parsed earlier may have added cutoffs: keep them */
-                unsigned extra[METRICS_MAX_CUTS], ne = o.ncut > 1 ? o.ncut - 1 : 0;
-                memcpy(extra, o.cuts + 1, ne * sizeof *extra);
-                parse_cuts(&o, optarg);
-                for (unsigned i = 0; i < ne && o.ncut < METRICS_MAX_CUTS; i++)
-                    o.cuts[o.ncut++] = extra[i];
-            }
+            parse_cuts(&o, optarg);
             cuts_given = 1;
             break;
         case OPT_INCLUDE_SEEN: o.include_seen = 1; break;
@@ -401,6 +445,7 @@ main(int argc, char **argv)
     if (drop_given && !o.baseline)
         cli_usage_error(&cli, "--max-drop goes with --baseline");
     o.test = argv[optind];
+    merge_cuts(&o);
     normalise_cuts(&o);
     if (!o.format_given)
         o.format = isatty(1) ? FMT_TABLE : FMT_TSV;
@@ -420,6 +465,9 @@ main(int argc, char **argv)
         cli_die(&cli, "'%s' is %" PRIu64 " x %" PRIu64 " but '%s' is %" PRIu64 " x %" PRIu64
                 ": not the two parts of one split", o.train, train->r.rows, train->r.cols,
                 o.test, test->r.rows, test->r.cols);
+    if (old && old->users <= train->r.rows && old->items <= train->r.cols &&
+        (old->users < train->r.rows || old->items < train->r.cols))
+        old = grow(old, train->r.rows, train->r.cols);
     const struct model *ms[2] = { m, old };
     const char *names[2] = { o.model, o.baseline };
     for (int t = 0; t < 2; t++)
@@ -435,6 +483,8 @@ main(int argc, char **argv)
         (old && metrics_evaluate(old, train, test, o.cuts, o.ncut, o.include_seen, threads, &ro,
                                  &d) < 0))
         cli_die_diag(&cli, &d);
+    if (rm.users == 0 && test->r.nnz == 0)
+        cli_die(&cli, "'%s' holds no test entries: nothing to evaluate", o.test);
     struct row rows[MAX_ROWS];
     unsigned n = 0;
     add_ranking_rows(rows, &n, &rm, &rp, 0);
@@ -453,27 +503,28 @@ main(int argc, char **argv)
             hi = train->r.val[t] > hi ? train->r.val[t] : hi;
         }
         struct metrics_rating er, eb, eo;
-        metrics_rating(m, test, lo, hi, &er);
-        metrics_rating_mean(als_mean(train), test, &eb);
+        double mean = als_mean(train);
+        metrics_rating_fallback(m, test, lo, hi, mean, &er);
+        metrics_rating_mean(mean, test, &eb);
         add_row(rows, &n, "rmse", er.rmse, eb.rmse, 1);
         add_row(rows, &n, "mae", er.mae, eb.mae, 1);
         if (old) {
-            metrics_rating(old, test, lo, hi, &eo);
+            metrics_rating_fallback(old, test, lo, hi, mean, &eo);
             rows[n - 2].old = eo.rmse;
             rows[n - 1].old = eo.mae;
         }
         if (er.fallback && !cli.quiet)
             fprintf(stderr, "%s: %" PRIu64 " test entries whose user or item has no factors "
-                    "were predicted by the training mean and known biases\n", cli.prog,
-                    er.fallback);
+                    "were predicted by the training mean%s\n", cli.prog, er.fallback,
+                    m->biases ? " and known biases" : "");
         if (cli.verbose)
             fprintf(stderr, "%s: rmse and mae baseline: the training mean %.4f\n", cli.prog,
                     als_mean(train));
     }
+    if (o.plot) /* first: a plot that cannot be written leaves no half-reported run */
+        write_plot(&o, &rm, &rp);
     if (!cli.quiet)
         print_rows(&o, rows, n, rm.users, base_name);
-    if (o.plot)
-        write_plot(&o, &rm, &rp);
     int failed = gate(&o, rows, n);
     model_free(m);
     model_free(old);

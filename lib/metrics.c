@@ -23,6 +23,13 @@ void
 metrics_rating(const struct model *m, const struct csr *test, float lo, float hi,
                struct metrics_rating *out)
 {
+    metrics_rating_fallback(m, test, lo, hi, m->mu, out);
+}
+
+void
+metrics_rating_fallback(const struct model *m, const struct csr *test, float lo, float hi,
+                        double mean, struct metrics_rating *out)
+{
     double se = 0, ae = 0;
     uint32_t k = m->k;
     memset(out, 0, sizeof *out);
@@ -36,11 +43,14 @@ metrics_rating(const struct model *m, const struct csr *test, float lo, float hi
                 pred += (double)m->ub[u];
             if (m->biases && i < m->items)
                 pred += (double)m->ib[i];
-            if (uk && ik)
+            if (uk && ik) {
                 for (uint32_t j = 0; j < k; j++)
                     pred += (double)m->U[u * k + j] * (double)m->V[(uint64_t)i * k + j];
-            else
+            } else {
                 out->fallback++;
+                if (!m->biases) /* nothing known about the pair: the mean rating */
+                    pred = mean;
+            }
             if (lo <= hi)
                 pred = pred < (double)lo ? (double)lo : pred > (double)hi ? (double)hi : pred;
             double e = (double)test->r.val[t] - pred;
@@ -85,39 +95,13 @@ lower_bound(const uint32_t *items, uint64_t n, uint32_t i)
     return lo;
 }
 
-static int
-cmp_float(const void *a, const void *b)
-{
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
-}
-
-/* How many of the sorted v[0..n) are below s, and how many equal it. */
-static void
-count_below(const float *v, size_t n, float s, size_t *below, size_t *equal)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) { /* first >= s */
-        size_t mid = lo + (hi - lo) / 2;
-        if (v[mid] < s)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    size_t e = lo;
-    while (e < n && v[e] == s)
-        e++;
-    *below = lo;
-    *equal = e - lo;
-}
-
 struct user_eval {
     double at[METRICS_MAX_CUTS][5]; /* precision, recall, map, ndcg, hit */
     double mrr, auc;
 };
 
 /* Metrics of one user from the scores of every item. */
-static void
+ALS_HOT_CLONES static void
 eval_user(const float *row, uint64_t ni, const uint32_t *excl, size_t nexcl,
           const uint32_t *ti, const float *tv, uint64_t nt, const unsigned *cuts,
           unsigned ncut, const double *disc, uint32_t *idx, float *val, float *relsc,
@@ -158,41 +142,64 @@ eval_user(const float *row, uint64_t ni, const uint32_t *excl, size_t nexcl,
             ap += hits / (double)(r + 1);
         }
     }
-    /* Full ranking: sorted relevant scores; each non-relevant candidate is placed among
-     * them by binary search (O(items log |rel|) instead of a sort of every item). */
+    /* Full ranking, by counting: for each relevant candidate, how many items score below
+     * it and how many equal (vector loops over all items); then the items that are not
+     * candidates (training items) or not negatives (the relevant ones) are taken back
+     * out. O(items |rel|) in vector lanes, no sort. NaN counts as -infinity. */
     size_t nr = 0;
     float best = -INFINITY;
     uint32_t best_i = UINT32_MAX;
-    for (uint64_t t = 0; t < nt; t++)
-        if (tv[t] > 0) {
-            float sc = isnan(row[ti[t]]) ? -INFINITY : row[ti[t]];
-            relsc[nr++] = sc;
-            if (sc > best || (sc == best && ti[t] < best_i)) {
-                best = sc;
-                best_i = ti[t];
-            }
-        }
-    qsort(relsc, nr, sizeof *relsc, cmp_float);
-    double correct = 0, nneg = 0, above_best = 0;
-    size_t e = 0, q = 0;
-    for (uint32_t i = 0; i < ni; i++) {
-        while (e < nexcl && excl[e] < i)
-            e++;
-        if (e < nexcl && excl[e] == i)
+    for (uint64_t t = 0; t < nt; t++) {
+        if (!(tv[t] > 0))
             continue;
-        while (q < nt && ti[q] < i)
-            q++;
-        if (q < nt && ti[q] == i && tv[q] > 0)
-            continue; /* relevant */
-        float sc = isnan(row[i]) ? -INFINITY : row[i];
-        size_t below, equal;
-        count_below(relsc, nr, sc, &below, &equal);
-        correct += (double)(nr - below - equal) + 0.5 * (double)equal;
-        nneg += 1;
-        above_best += sc > best || (sc == best && i < best_i);
+        uint64_t p = lower_bound(excl, nexcl, ti[t]);
+        if (p < nexcl && excl[p] == ti[t])
+            continue; /* a training item is no candidate, relevant or not */
+        float sc = row[ti[t]] == row[ti[t]] ? row[ti[t]] : -INFINITY;
+        relsc[nr++] = sc;
+        if (sc > best || (sc == best && ti[t] < best_i)) {
+            best = sc;
+            best_i = ti[t];
+        }
     }
-    ue->auc = nneg > 0 ? correct / (nneg * (double)nr) : 1.0;
-    ue->mrr = 1.0 / (1.0 + above_best);
+    double nneg = (double)(ni - nexcl) - (double)nr;
+    double correct = 0;
+    for (size_t r = 0; r < nr; r++) {
+        float sr = relsc[r];
+        int64_t lt = 0, eq = 0;
+#pragma omp simd reduction(+ : lt, eq)
+        for (uint64_t i = 0; i < ni; i++) {
+            float sc = row[i] == row[i] ? row[i] : -INFINITY;
+            lt += sc < sr;
+            eq += sc == sr;
+        }
+        for (size_t e = 0; e < nexcl; e++) {
+            float sc = row[excl[e]] == row[excl[e]] ? row[excl[e]] : -INFINITY;
+            lt -= sc < sr;
+            eq -= sc == sr;
+        }
+        for (size_t o = 0; o < nr; o++) {
+            lt -= relsc[o] < sr;
+            eq -= relsc[o] == sr;
+        }
+        correct += (double)lt + 0.5 * (double)eq;
+    }
+    ue->auc = nneg > 0 && nr > 0 ? correct / (nneg * (double)nr) : 1.0;
+    /* MRR: the candidates ranked above the best relevant one (none of them relevant) */
+    int64_t above = 0;
+    if (nr > 0) {
+#pragma omp simd reduction(+ : above)
+        for (uint64_t i = 0; i < ni; i++) {
+            float sc = row[i] == row[i] ? row[i] : -INFINITY;
+            above += sc > best || (sc == best && i < best_i);
+        }
+        for (size_t e = 0; e < nexcl; e++) {
+            uint32_t i = excl[e];
+            float sc = row[i] == row[i] ? row[i] : -INFINITY;
+            above -= sc > best || (sc == best && i < best_i);
+        }
+    }
+    ue->mrr = nr > 0 ? 1.0 / (1.0 + (double)above) : 0.0;
 }
 
 int
@@ -254,6 +261,11 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
                 for (uint64_t j = 0; j < cnt; j++)
                     memcpy(X + j * dim, m->U + users[first + j] * dim, dim * sizeof *X);
                 la_gemm_nt(cnt, ni, dim, X, m->V, S);
+                /* rank as als-recommend does: an explicit model's item biases count */
+                if (m->biases)
+                    for (uint64_t j = 0; j < cnt; j++)
+                        for (uint64_t i = 0; i < ni; i++)
+                            S[j * ni + i] += m->ib[i];
             }
             for (uint64_t j = 0; j < cnt; j++) {
                 uint64_t u = users[first + j];

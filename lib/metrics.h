@@ -18,10 +18,14 @@ struct metrics_rating {
 /* Errors of mu + b_u + b_i + x_u.y_i over the entries of test, each prediction clipped
  * to [lo, hi] when lo <= hi (the training range: a rating never leaves it). A user or
  * item without factors (beyond the model, or an all-zero row) is predicted by the
- * fallback: mu plus the biases that are known; such entries are counted. m NULL: the
+ * fallback: mu plus the biases that are known (a model without biases: the mean given
+ * to metrics_rating_fallback); such entries are counted. metrics_rating_mean: the
  * baseline of the global mean mu0 for every entry. */
 void metrics_rating(const struct model *m, const struct csr *test, float lo, float hi,
                     struct metrics_rating *out);
+/* The same, with the mean a model without biases falls back on (its own mu is 0). */
+void metrics_rating_fallback(const struct model *m, const struct csr *test, float lo, float hi,
+                             double mean, struct metrics_rating *out);
 void metrics_rating_mean(double mu0, const struct csr *test, struct metrics_rating *out);
 
 struct metrics_rank {
@@ -71,7 +75,8 @@ struct metrics_report {
  * Over the full ranking of each user's candidates (items not in train):
  *   mrr = 1 / rank of the best-ranked relevant item;
  *   auc = share of (relevant, non-relevant candidate) pairs ordered correctly, ties 1/2.
- * m NULL ranks by the item counts of train (train needed). Ties go to the lower index.
+ * m NULL ranks by the item counts of train (train needed). An explicit model's item
+ * biases are part of its scores, as in als-recommend. Ties go to the lower index.
  * Per-user numbers are summed in user order: the same for any thread count.
  */
 int metrics_evaluate(const struct model *m, const struct csr *train, const struct csr *test,
