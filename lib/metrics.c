@@ -184,7 +184,8 @@ eval_user(const float *row, uint64_t ni, const uint32_t *excl, size_t nexcl,
         }
         correct += (double)lt + 0.5 * (double)eq;
     }
-    ue->auc = nneg > 0 && nr > 0 ? correct / (nneg * (double)nr) : 1.0;
+    /* no relevant candidate (all in train): no information, the neutral 1/2 */
+    ue->auc = nr == 0 ? 0.5 : nneg > 0 ? correct / (nneg * (double)nr) : 1.0;
     /* MRR: the candidates ranked above the best relevant one (none of them relevant) */
     int64_t above = 0;
     if (nr > 0) {

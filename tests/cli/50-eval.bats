@@ -234,9 +234,37 @@ EOF
     run -0 --separate-stderr ev -q -k 5 --plot q.svg "$F/te.csr"
     assert_empty "$output" stdout
     python3 -c 'import sys; from xml.dom import minidom; minidom.parse(sys.argv[1])' q.svg
-    # an unwritable place: a runtime error naming it
+    # an unwritable place: a runtime error naming it, and no half-reported run
     run -1 --separate-stderr ev -k 5 --plot nodir/x.svg "$F/te.csr"
     assert_contains "$stderr" "nodir/x.svg"
+    assert_empty "$output" stdout
+}
+
+@test "eval: a lift over a zero baseline is left out: empty in TSV, absent in JSON, '-' in the table" {
+    # The training part as the test: every relevant item is a training item, so nothing
+    # can be hit, by the model or by popularity.
+    run -0 --separate-stderr ev -k 5 "$F/tr.csr"
+    assert_eq "precision@5${T}0.000000${T}0.000000${T}" "$(printf '%s\n' "$output" | grep '^precision@5')" \
+        "the precision@5 row"
+    assert_not_contains "$output" "nan"
+    run -0 --separate-stderr ev -k 5 --format json "$F/tr.csr"
+    printf '%s\n' "$output" | python3 -c '
+import json, sys
+m = json.loads(sys.stdin.read())["metrics"]
+assert "lift" not in m["ndcg@5"], m["ndcg@5"]
+assert m["ndcg@5"]["model"] == 0 and m["ndcg@5"]["baseline"] == 0, m["ndcg@5"]
+assert "lift" in m["coverage@5"], m["coverage@5"]
+'
+    run -0 --separate-stderr ev -k 5 --format table "$F/tr.csr"
+    assert_match "$(printf '%s\n' "$output" | grep '^ndcg@5')" '^ndcg@5 +0\.0000 +0\.0000 +-$'
+}
+
+@test "eval: a test CSR without entries: exit 1, nothing to evaluate" {
+    als-csr -q -V "$F/v" -o x.csr --test empty.csr --test-fraction 0 "$F/t.trp"
+    run -1 --separate-stderr ev empty.csr
+    assert_empty "$output" stdout
+    assert_contains "$stderr" "empty.csr"
+    assert_contains "$stderr" "no test entries"
 }
 
 # ---- the gate ----
@@ -292,6 +320,16 @@ EOF
         "the cutoffs, in order"
 }
 
+@test "eval: gate cutoffs count once: 16 in -k plus a gate at one of them is fine, a 17th is not" {
+    run -0 --separate-stderr ev -k 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 --min ndcg@10=0 \
+        --max hit@16=1 "$F/te.csr"
+    assert_eq 99 "${#lines[@]}" "1 + 6 x 16 + 2 lines"
+    run -2 --separate-stderr ev -k 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16 --min ndcg@17=0 \
+        "$F/te.csr"
+    assert_contains "$stderr" "16"
+    run -2 --separate-stderr ev -k 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17 "$F/te.csr"
+}
+
 @test "eval: --baseline with the same model: a 'previous' column equal to the model, exit 0" {
     run -0 --separate-stderr ev -k 5,10 --baseline "$F/m.als" "$F/te.csr"
     assert_empty "$stderr" stderr
@@ -319,6 +357,28 @@ for name, v in o["metrics"].items():
         --max-drop 100% "$F/te.csr"
     assert_not_contains "$stderr" "fell from"
     run -0 als-eval -m "$F/bad.als" -c "$F/tr.csr" --baseline "$F/m.als" --max-drop 100 "$F/te.csr"
+}
+
+@test "eval: a --baseline from before the vocabulary grew is evaluated on today's shape" {
+    # yesterday: the first 2000 lines; today: the whole log appended to the same vocabulary
+    head -n 2001 "$F/log.csv" >half.csv
+    als-map -q -V vg -u visitor_id -i content_id -r duration_s --transform log1p -o h.trp half.csv
+    als-csr -q -V vg -o h.csr h.trp
+    als-train -q -k 8 -n 10 -a 1 -l 1 -o old.als h.csr
+    als-map -q -V vg --append -u visitor_id -i content_id -r duration_s --transform log1p \
+        -o g.trp "$F/log.csv"
+    als-csr -q -V vg -o gtr.csr --test gte.csr --test-fraction 0.2 g.trp
+    als-train -q -k 8 -n 10 -a 1 -l 1 -o new.als gtr.csr
+    [[ $(als-train --info old.als | awk -F '\t' '$1 == "users" { print $2 }') -lt 800 ]] ||
+        _fail "the old model should have fewer users than today's 800" || return 1
+    run -0 --separate-stderr als-eval -m new.als -c gtr.csr --baseline old.als --max-drop 100 -k 5 gte.csr
+    assert_eq "metric${T}model${T}popularity${T}lift${T}previous" "${lines[0]}" "header"
+    # the old model knew fewer visitors: its ndcg is lower, but it is a number
+    awk -v o="$(col ndcg@5 5)" -v n="$(col ndcg@5 2)" 'BEGIN { exit !(o > 0 && o < n) }' ||
+        _fail "ndcg@5: old $(col ndcg@5 5), new $(col ndcg@5 2)" || return 1
+    # a bigger model is no older version of this one
+    run -1 --separate-stderr als-eval -m old.als -c gtr.csr --baseline new.als gte.csr
+    assert_contains "$stderr" "old.als"
 }
 
 @test "eval: --max-drop needs --baseline and a percentage in [0, 100] (exit 2)" {
@@ -399,6 +459,12 @@ for k in ("rmse", "mae"):
     assert_match "$stderr" 'gate:.*rmse'
     # -q also silences the fallback note
     assert_not_contains "$stderr" "no factors"
+    # without biases, the cold items get the training mean alone
+    als-train -q --explicit --no-biases -k 8 -n 5 -l 0.1 -o nb.als b.csr
+    run -0 --separate-stderr als-eval -m nb.als -c b.csr -k 10 t.csr
+    assert_contains "$stderr" "32 test entries whose user or item has no factors"
+    assert_not_contains "$stderr" "biases"
+    [[ -n "$(col rmse 2)" ]] || _fail "no rmse row" "$output"
 }
 
 # ---- inputs that do not fit ----

@@ -269,6 +269,43 @@ TEST(evaluate_nan_scores_rank_last)
     csr_free(te);
 }
 
+/*
+ * An explicit model ranks by x_u.y_i + b_i, as als-recommend does: the item biases count,
+ * mu and the user's bias (the same for all of a user's items) do not. 1 user x 3 items,
+ * k = 1, U = [1], V = [3, 2, 1], ib = [0, 0, 5], mu = 100, ub = [-50]: scores 3, 2, 6, so
+ * the ranking is 2 0 1. Test {2}:
+ *   k = 1: [2]: P 1, R 1, map 1, ndcg 1, hit 1, coverage 1/3; mrr 1, auc 1
+ * The implicit model with the same factors ranks 0 1 2: item 2 last: k = 1 all 0 (coverage
+ * {0}: 1/3), mrr 1/3, auc 0.
+ */
+TEST(evaluate_explicit_model_ranks_with_item_biases)
+{
+    float U[] = { 1 }, V[] = { 3, 2, 1 };
+    struct ent test[] = { { 0, 2, 4 } };
+    struct model *e = model_of(1, 3, 1, 1, U, V), *m = model_of(1, 3, 1, 0, U, V);
+    struct csr *te = csr_of(test, 1, 1, 3);
+    const unsigned cuts[] = { 1 };
+    struct metrics_report r;
+    struct diag d = { 0 };
+    e->mu = 100;
+    e->ub[0] = -50;
+    e->ib[0] = 0;
+    e->ib[1] = 0;
+    e->ib[2] = 5;
+    T_OK(metrics_evaluate(e, NULL, te, cuts, 1, 0, 1, &r, &d));
+    T_EQ_U64(r.users, 1);
+    T_AT(r, 0, 1, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0 / 3);
+    T_NEAR(r.mrr, 1.0, EPS);
+    T_NEAR(r.auc, 1.0, EPS);
+    T_OK(metrics_evaluate(m, NULL, te, cuts, 1, 0, 1, &r, &d));
+    T_AT(r, 0, 1, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0 / 3);
+    T_NEAR(r.mrr, 1.0 / 3, EPS);
+    T_NEAR(r.auc, 0.0, EPS);
+    model_free(e);
+    model_free(m);
+    csr_free(te);
+}
+
 /* ---- perfect and reversed models ---- */
 
 /*
@@ -609,6 +646,48 @@ TEST(rating_fallback_by_hand)
     T_NEAR(r.rmse, sqrt(1.71875), EPS);
     T_NEAR(r.mae, 23.0 / 24, EPS);
     model_free(m);
+    csr_free(te);
+}
+
+/*
+ * A model without biases (its mu is 0) falls back on the mean it is given. The factors of
+ * the test above, no biases, mean 3.5:
+ *   (0,0) r 5: 2 * 1   = 2    err  3
+ *   (0,1) r 4: 2 * 0.5 = 1    err  3
+ *   (0,2) r 2: item without factors: 3.5   err -1.5  fallback
+ *   (0,3) r 3: item beyond the model: 3.5  err -0.5  fallback
+ *   (1,0) r 1: user without factors: 3.5   err -2.5  fallback
+ *   (2,1) r 4: user beyond the model: 3.5  err  0.5  fallback
+ *   se = 9 + 9 + 2.25 + 0.25 + 6.25 + 0.25 = 27, rmse = sqrt(27 / 6) = sqrt(4.5);
+ *   ae = 3 + 3 + 1.5 + 0.5 + 2.5 + 0.5 = 11, mae = 11/6; fallback 4
+ * A model with biases ignores the mean given: the numbers of the test above.
+ */
+TEST(rating_fallback_to_the_mean_without_biases)
+{
+    float U[] = { 2, 0 }, V[] = { 1, 0.5f, 0 };
+    struct ent test[] = { { 0, 0, 5 }, { 0, 1, 4 }, { 0, 2, 2 },
+                          { 0, 3, 3 }, { 1, 0, 1 }, { 2, 1, 4 } };
+    struct model *m = model_of(2, 3, 1, 0, U, V), *b = model_of(2, 3, 1, 1, U, V);
+    struct csr *te = csr_of(test, 6, 3, 4);
+    struct metrics_rating r;
+    m->implicit = 0;
+    metrics_rating_fallback(m, te, 1.0f, 0.0f, 3.5, &r);
+    T_EQ_U64(r.n, 6);
+    T_EQ_U64(r.fallback, 4);
+    T_NEAR(r.rmse, sqrt(4.5), EPS);
+    T_NEAR(r.mae, 11.0 / 6, EPS);
+    b->mu = 3.0;
+    b->ub[0] = 0.5f;
+    b->ub[1] = -1.0f;
+    b->ib[0] = 0.25f;
+    b->ib[1] = -0.5f;
+    b->ib[2] = 1.0f;
+    metrics_rating_fallback(b, te, 1.0f, 0.0f, 100.0, &r);
+    T_EQ_U64(r.fallback, 4);
+    T_NEAR(r.rmse, sqrt(1.8125), EPS);
+    T_NEAR(r.mae, 13.0 / 12, EPS);
+    model_free(m);
+    model_free(b);
     csr_free(te);
 }
 
