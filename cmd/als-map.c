@@ -480,6 +480,8 @@ main(int argc, char **argv)
         vocabdir_abandon(&vd, o.vocab);
         abandon_vd = NULL;
         vocabdir_release(&vd);
+        ratemap_release(&given);
+        logspec_release(&o.spec);
         return rc == ALS_EUSAGE ? CLI_EXIT_USAGE : CLI_EXIT_FAIL;
     }
     if (!cli.quiet) {
