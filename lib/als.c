@@ -224,8 +224,9 @@ apply_system(const struct als_params *p, const struct side *s, const float *D, d
              uint64_t b0, uint64_t e0, float diag, const float *v, float *out)
 {
     uint32_t dim = s->dim;
-    if (p->implicit)
-        la_symv(dim, D, v, out);
+    if (p->implicit) /* D is full (both triangles): one dot per row, in this ISA's lanes */
+        for (uint32_t r = 0; r < dim; r++)
+            out[r] = dot(D + (size_t)r * dim, v, dim);
     else
         memset(out, 0, dim * sizeof *out);
     axpy(diag, v, out, dim);
@@ -339,7 +340,7 @@ als_half_step(const struct als_params *p, const struct csr *c, struct model *m, 
         D = xmem_alloc_aligned((size_t)dim * dim * sizeof *D);
         if (!D)
             return diag_set(d, ALS_ENOMEM, "out of memory");
-        la_gram_upper(ny, dim, s.Y, 1.0f, 0.0f, D);
+        la_gram(ny, dim, s.Y, 1.0f, 0.0f, D); /* full: CG multiplies by all of it */
     }
     uint64_t maxdeg = 0;
     for (uint64_t r = from; r < to; r++)
@@ -397,7 +398,7 @@ als_foldin_init(struct als_foldin *f, const struct als_params *p, const struct m
         f->D = xmem_alloc_aligned((size_t)m->k * m->k * sizeof *f->D);
         if (!f->D)
             return diag_set(d, ALS_ENOMEM, "out of memory");
-        la_gram_upper(m->items, m->k, m->V, 1.0f, 0.0f, f->D);
+        la_gram(m->items, m->k, m->V, 1.0f, 0.0f, f->D);
     }
     return 0;
 }

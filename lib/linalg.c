@@ -61,12 +61,6 @@ la_posv(size_t k, float *a, float *b)
 }
 
 void
-la_symv(size_t k, const float *a, const float *x, float *y)
-{
-    cblas_ssymv(CblasRowMajor, CblasUpper, (blasint)k, 1.0f, a, (blasint)k, x, 1, 0.0f, y, 1);
-}
-
-void
 la_gemm_nt(size_t m, size_t n, size_t k, const float *a, const float *b, float *c)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k,

@@ -25,9 +25,6 @@ void la_gram_upper(size_t n, size_t k, const float *a, float alpha, float beta, 
  * order (1-based) of the leading minor that is not positive definite. */
 int la_posv(size_t k, float *a, float *b);
 
-/* y = A x for A (k x k, row-major, symmetric, upper triangle valid). */
-void la_symv(size_t k, const float *a, const float *x, float *y);
-
 /* C (m x n) = A (m x k) B^T with B (n x k), all row-major. */
 void la_gemm_nt(size_t m, size_t n, size_t k, const float *a, const float *b, float *c);
 

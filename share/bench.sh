@@ -42,6 +42,7 @@ run() {
     : > times.txt
     i=0
     while [ "$i" -lt "$REPEAT" ]; do
+        sync # earlier steps' dirty pages must not be written back during this one
         /usr/bin/time -f '%e %M' -o one.txt sh -c "$*" >/dev/null 2>&1
         cat one.txt >> times.txt
         i=$((i + 1))
