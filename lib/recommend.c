@@ -51,9 +51,9 @@ rec_release(struct rec *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Items scored per GEMM call: a block's tile of scores (REC_BLOCK x TILE floats, 512 KiB)
+/* Items scored per GEMM call: a block's tile of scores (REC_BLOCK x TILE floats, 1 MiB)
  * stays in the L2 cache while the selection reads it back. */
-#define TILE 2048
+#define TILE 1024
 
 size_t
 rec_scratch_size(const struct rec *r)
@@ -62,7 +62,7 @@ rec_scratch_size(const struct rec *r)
 }
 
 /* Candidates re-scored per query: the top k by GEMM scores plus this margin. */
-#define RESCORE_MARGIN 16
+#define RESCORE_MARGIN 8
 
 /* The score of one (query, item) pair in a fixed order, in double: unlike GEMM, whose
  * rounding depends on the item's position and on the other queries of the block, it

@@ -9,9 +9,9 @@
 #include "diag.h"
 #include "model.h"
 
-/* Users scored per GEMM: large enough for BLAS speed, small enough that a block's scores
- * (block x items floats) stay in the cache hierarchy. */
-#define REC_BLOCK 64
+/* Users scored per GEMM: BLAS packs the item factors once per call, so a larger block
+ * packs them less often; scores are computed a tile of items at a time (recommend.c). */
+#define REC_BLOCK 256
 
 struct rec {
     const struct model *m;
