@@ -57,6 +57,7 @@ echo "# als-map bench: $LINES lines, $bytes bytes plain, $gzbytes bytes gzip -1;
     run cat-pipe "cat $log | cat > /dev/null"
     run wc-l "wc -l $log"
     run map-plain "rm -rf v && als-map -q -H -V v -o out.trp $log"
+    run map-plain-null "rm -rf v && als-map -q -H -V v -o /dev/null $log"
     run map-plain-1thread "rm -rf v && als-map -q -H -j 1 -V v -o out.trp $log"
     run gzip-dc "gzip -dc $log.gz > /dev/null"
     run map-gzip "rm -rf v && als-map -q -H -V v -o out.trp $log.gz"
@@ -67,7 +68,7 @@ awk -v lines="$LINES" -v bytes="$bytes" '
     { t[$1] = $2; rss[$1] = $3 }
     END {
         printf "%-18s %9s %12s %9s %10s\n", "step", "seconds", "Mlines/s", "MB/s", "peak MB"
-        n = split("cat cat-pipe wc-l map-plain map-plain-1thread gzip-dc map-gzip csr map-csr-pipe", k, " ")
+        n = split("cat cat-pipe wc-l map-plain map-plain-null map-plain-1thread gzip-dc map-gzip csr map-csr-pipe", k, " ")
         for (i = 1; i <= n; i++) {
             s = t[k[i]]; if (s <= 0) s = 0.001
             printf "%-18s %9.2f %12.2f %9.0f %10.1f\n", k[i], s, lines / s / 1e6,
