@@ -79,7 +79,7 @@ seen_of() {
 
 write_ref_py() {
     cat <<'EOF'
-# ref.py DIR COMMAND ...: brute-force references for 40-recommend.bats (python3, no numpy).
+# ref.py DIR COMMAND ...: brute-force references for 40-als-recommend.bats (python3, no numpy).
 import ast, codecs, json, math, random, struct, sys
 
 D = sys.argv[1]
