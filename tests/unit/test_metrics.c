@@ -12,42 +12,10 @@
 
 #include "t.h"
 #include "scratch.h"
+#include "fixtures.h"
 
 #define EPS 1e-12
 
-struct ent {
-    uint32_t u, i;
-    float v;
-};
-
-static struct csr *
-csr_of(const struct ent *e, size_t n, uint64_t rows, uint64_t cols)
-{
-    struct csr_coo coo;
-    struct csr *c = NULL;
-    struct diag d = { 0 };
-    memset(&coo, 0, sizeof coo);
-    for (size_t t = 0; t < n; t++)
-        if (csr_coo_push(&coo, e[t].u, e[t].i, e[t].v, NULL) < 0)
-            abort();
-    if (csr_build(&coo, rows, cols, CSR_DUP_SUM, 0, &c, NULL, &d) < 0) {
-        printf("# csr_build: %s\n", d.msg);
-        abort();
-    }
-    return c;
-}
-
-static struct model *
-model_of(uint64_t users, uint64_t items, uint32_t k, int biases, const float *U, const float *V)
-{
-    struct model *m;
-    struct diag d = { 0 };
-    if (model_new(&m, users, items, k, !biases, biases, &d) < 0)
-        abort();
-    memcpy(m->U, U, users * k * sizeof *U);
-    memcpy(m->V, V, items * k * sizeof *V);
-    return m;
-}
 
 /* ---- rating errors ---- */
 
