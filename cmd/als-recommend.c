@@ -309,14 +309,14 @@ csr_name(const struct ctx *C)
 
 /* Decide where the answer for j comes from, and gather what it needs. */
 static void
-resolve(struct ctx *C, struct job *j)
+resolve(struct ctx *C, struct job *j, int by_index)
 {
     const struct opts *o = C->o;
     uint32_t k = C->m->k;
     j->src = SRC_NONE;
-    uint32_t idx;
+    uint32_t idx = (uint32_t)j->idx;
     const struct vocab *v = o->similar ? &C->vd.items : &C->vd.users;
-    int found = vocab_find(v, j->raw, j->len, &idx);
+    int found = by_index ? 1 : vocab_find(v, j->raw, j->len, &idx); /* --all knows it */
     if (found < 0)
         cli_die(&cli, "'%s': damaged vocabulary index", o->vocab);
     if (o->similar) {
@@ -503,9 +503,8 @@ add_job(struct ctx *C, struct job *jobs, size_t *n, const char *raw, size_t len,
     memcpy(j->raw, raw, len);
     j->raw[len] = '\0';
     j->len = len;
-    (void)by_index;
-    (void)idx;
-    resolve(C, j);
+    j->idx = idx;
+    resolve(C, j, by_index);
     if (*n == CHUNK) {
         answer_chunk(C, jobs, *n, out);
         *n = 0;
