@@ -9,6 +9,7 @@ PKG_CONFIG ?= pkg-config
 # .pc names vary by distro; override BLAS_PC or set BLAS_LIBS
 BLAS_PC  ?= openblas lapacke
 B        ?= build
+SHELL    := /bin/bash
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -81,19 +82,24 @@ $(B) $(B)/lib $(B)/cmd $(B)/tests $(B)/replay:
 deps:
 	@sh share/install-deps.sh
 
+# The TAP of both suites is also kept in $(B)/*.tap for the summary line of check.
 unit: $(UNIT_BINS)
-	@fail=0; for t in $(UNIT_BINS); do \
-	    echo "# $$t"; ( cd tests/unit && ../../$$t ) || fail=1; \
-	done; exit $$fail
+	@fail=0; : > $(B)/unit.tap; for t in $(UNIT_BINS); do \
+	    echo "# $$t"; ( cd tests/unit && ../../$$t ) > $(B)/one.tap || fail=1; \
+	    cat $(B)/one.tap; cat $(B)/one.tap >> $(B)/unit.tap; \
+	done; rm -f $(B)/one.tap; exit $$fail
 
 bats: all
-	PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" bats tests/cli
+	@PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" bats tests/cli | tee $(B)/bats.tap; \
+	    exit $${PIPESTATUS[0]}
 
 check: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory replay
 	@$(MAKE) --no-print-directory bats
+	@cat $(B)/unit.tap $(B)/bats.tap | awk '/^ok / { p++ } /^not ok / { f++ } \
+	    END { printf "check: %d passed, %d failed\n", p, f }'
 
 asan: deps
 	@$(MAKE) --no-print-directory B=build-asan \
