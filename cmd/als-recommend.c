@@ -271,15 +271,6 @@ format_job(const struct ctx *C, const struct job *j, struct out *b)
 
 /* ---- resolving inputs ---- */
 
-static int
-is_zero(const float *x, uint32_t k)
-{
-    for (uint32_t j = 0; j < k; j++)
-        if (x[j] != 0.0f)
-            return 0;
-    return 1;
-}
-
 /* Merge two sorted lists (either may be empty) into a new sorted, distinct one. */
 static uint32_t *
 merge_sorted(const uint32_t *a, uint64_t na, const uint32_t *b, uint64_t nb, size_t *n)
@@ -320,7 +311,7 @@ resolve(struct ctx *C, struct job *j, int by_index)
     if (found < 0)
         cli_die(&cli, "'%s': damaged vocabulary index", o->vocab);
     if (o->similar) {
-        if (found && idx < C->m->items && !is_zero(C->m->V + (size_t)idx * k, k)) {
+        if (found && model_has_factors(C->m, 1, idx)) {
             j->idx = idx;
             j->src = SRC_MODEL;
             j->x = C->m->V + (size_t)idx * k;
@@ -357,7 +348,7 @@ resolve(struct ctx *C, struct job *j, int by_index)
             j->src = SRC_FOLDIN;
         return;
     }
-    if (idx < C->m->users && !is_zero(C->m->U + (size_t)idx * k, k)) {
+    if (model_has_factors(C->m, 0, idx)) {
         j->x = C->m->U + (size_t)idx * k;
         j->bias = C->m->biases ? C->m->ub[idx] : 0.0f;
         j->src = SRC_MODEL;

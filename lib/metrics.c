@@ -10,15 +10,6 @@
 #include "topk.h"
 #include "xmem.h"
 
-static int
-zero_row(const float *x, uint32_t k)
-{
-    for (uint32_t j = 0; j < k; j++)
-        if (x[j] != 0.0f)
-            return 0;
-    return 1;
-}
-
 void
 metrics_rating(const struct model *m, const struct csr *test, float lo, float hi,
                struct metrics_rating *out)
@@ -34,10 +25,10 @@ metrics_rating_fallback(const struct model *m, const struct csr *test, float lo,
     uint32_t k = m->k;
     memset(out, 0, sizeof *out);
     for (uint64_t u = 0; u < test->r.rows; u++) {
-        int uk = u < m->users && !zero_row(m->U + u * k, k);
+        int uk = model_has_factors(m, 0, u);
         for (uint64_t t = test->r.ptr[u]; t < test->r.ptr[u + 1]; t++) {
             uint32_t i = test->r.idx[t];
-            int ik = i < m->items && !zero_row(m->V + (uint64_t)i * k, k);
+            int ik = model_has_factors(m, 1, i);
             double pred = m->biases ? m->mu : 0.0;
             if (m->biases && u < m->users)
                 pred += (double)m->ub[u];

@@ -52,6 +52,18 @@ model_new(struct model **out, uint64_t users, uint64_t items, uint32_t k, int im
     return 0;
 }
 
+int
+model_has_factors(const struct model *m, int side, uint64_t row)
+{
+    if (row >= (side ? m->items : m->users))
+        return 0;
+    const float *x = (side ? m->V : m->U) + row * m->k;
+    for (uint32_t j = 0; j < m->k; j++)
+        if (x[j] != 0.0f)
+            return 1;
+    return 0;
+}
+
 void
 model_free(struct model *m)
 {

@@ -43,6 +43,10 @@ int model_open(struct model **out, const char *path, unsigned flags, struct diag
 /* The value of key in meta ("key=value" lines) into buf; 0, or -1 when absent. */
 int model_meta_get(const struct model *m, const char *key, char *buf, size_t size);
 
+/* 1 when user (side 0) or item (side 1) row has factors: inside the model and not all
+ * zero (a row trained on no entries, or one the vocabulary gained after training). */
+int model_has_factors(const struct model *m, int side, uint64_t row);
+
 void model_free(struct model *m);
 
 #endif
