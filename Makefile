@@ -26,7 +26,7 @@ ALL_LDFLAGS = -pthread $(OPENMP) $(LDFLAGS)
 
 LIB_SRCS  = $(sort $(wildcard lib/*.c))
 LIB_OBJS  = $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
-CMD_SRCS  = $(sort $(wildcard cmd/*.c))
+CMD_SRCS  = $(sort $(wildcard cmd/als-*.c))
 PROGS     = $(CMD_SRCS:cmd/%.c=$(B)/%)
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
@@ -50,11 +50,12 @@ $(B)/libals.a: $(LIB_OBJS)
 	rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/cmd/%.o: cmd/%.c $(wildcard lib/*.h) | $(B)/cmd
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
+# cmd/cli.c prints and exits: it is linked into every program, never into libals.a.
+$(B)/cmd/%.o: cmd/%.c $(wildcard lib/*.h cmd/*.h) | $(B)/cmd
+	$(CC) $(ALL_CPPFLAGS) -Icmd $(ALL_CFLAGS) -c $< -o $@
 
-$(B)/als-%: $(B)/cmd/als-%.o $(B)/libals.a
-	$(CC) $(ALL_LDFLAGS) $< $(B)/libals.a $(LIBS) -o $@
+$(B)/als-%: $(B)/cmd/als-%.o $(B)/cmd/cli.o $(B)/libals.a
+	$(CC) $(ALL_LDFLAGS) $< $(B)/cmd/cli.o $(B)/libals.a $(LIBS) -o $@
 
 $(B)/gen-log: share/gen-log.c | $(B)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ -lm
@@ -64,6 +65,12 @@ $(B)/bench-sgemm: share/bench-sgemm.c | $(B)
 
 $(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/libals.a | $(B)/tests
 	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(B)/libals.a $(LIBS) -o $@
+
+# The one unit test of cmd/: the shared option helpers.
+$(B)/tests/test_cli: tests/unit/test_cli.c $(wildcard tests/unit/*.h cmd/*.h) $(B)/cmd/cli.o \
+		$(B)/libals.a | $(B)/tests
+	$(CC) $(ALL_CPPFLAGS) -Icmd -Itests/unit $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(B)/cmd/cli.o \
+	    $(B)/libals.a $(LIBS) -o $@
 
 # Each fuzz target without libFuzzer, to replay the saved crash inputs in make check.
 $(B)/replay/%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(B)/libals.a | $(B)/replay

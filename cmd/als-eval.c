@@ -319,27 +319,6 @@ write_plot(const struct opts *o, const struct metrics_report *m, const struct me
         cli_die_diag(&cli, &d);
 }
 
-/* Yesterday's model, before the vocabulary grew: its rows padded with zeros (users and
- * items without factors) to today's shape, so that it can be evaluated beside today's. */
-static struct model *
-grow(struct model *old, uint64_t users, uint64_t items)
-{
-    struct diag d = { 0 };
-    struct model *g;
-    if (model_new(&g, users, items, old->k, old->implicit, old->biases, &d) < 0)
-        cli_die_diag(&cli, &d);
-    memcpy(g->U, old->U, old->users * old->k * sizeof *g->U);
-    memcpy(g->V, old->V, old->items * old->k * sizeof *g->V);
-    if (old->biases) {
-        memcpy(g->ub, old->ub, old->users * sizeof *g->ub);
-        memcpy(g->ib, old->ib, old->items * sizeof *g->ib);
-    }
-    g->mu = old->mu;
-    memcpy(g->meta, old->meta, sizeof g->meta);
-    model_free(old);
-    return g;
-}
-
 /* The gate: every --min/--max, and no metric more than max_drop worse than before. */
 static int
 gate(const struct opts *o, const struct row *rows, unsigned n)
@@ -466,8 +445,13 @@ main(int argc, char **argv)
                 ": not the two parts of one split", o.train, train->r.rows, train->r.cols,
                 o.test, test->r.rows, test->r.cols);
     if (old && old->users <= train->r.rows && old->items <= train->r.cols &&
-        (old->users < train->r.rows || old->items < train->r.cols))
-        old = grow(old, train->r.rows, train->r.cols);
+        (old->users < train->r.rows || old->items < train->r.cols)) {
+        struct model *g;
+        if (model_grow(&g, old, train->r.rows, train->r.cols, &d) < 0)
+            cli_die_diag(&cli, &d);
+        model_free(old);
+        old = g;
+    }
     const struct model *ms[2] = { m, old };
     const char *names[2] = { o.model, o.baseline };
     for (int t = 0; t < 2; t++)

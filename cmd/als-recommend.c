@@ -615,14 +615,13 @@ load_history(struct ctx *C)
 static void
 model_params(const struct model *m, struct als_params *p)
 {
-    char buf[64];
     als_params_default(p, m->implicit);
     p->k = m->k;
     p->biases = m->biases;
-    if (model_meta_get(m, "alpha", buf, sizeof buf) == 0)
-        p->alpha = strtod(buf, NULL);
-    if (model_meta_get(m, "lambda", buf, sizeof buf) == 0)
-        p->lambda = strtod(buf, NULL);
+    if (m->params.has & MODEL_HAS_ALPHA)
+        p->alpha = m->params.alpha;
+    if (m->params.has & MODEL_HAS_LAMBDA)
+        p->lambda = m->params.lambda;
 }
 
 /* Refuse files that were not made together, naming them. */

@@ -113,6 +113,13 @@ now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+static void
+print_pair(const char *key, const char *value, void *ctx)
+{
+    (void)ctx;
+    printf("%s\t%s\n", key, value);
+}
+
 static int
 info(const char *path)
 {
@@ -123,14 +130,7 @@ info(const char *path)
     printf("file\t%s\nformat\t%.4s %u.%u\n", path, m->file.h.kind, m->file.h.major,
            m->file.h.minor);
     printf("users\t%" PRIu64 "\nitems\t%" PRIu64 "\n", m->users, m->items);
-    for (char *p = m->meta, *e; *p; p = e + 1) {
-        e = strchr(p, '\n');
-        if (!e)
-            break;
-        char *eq = memchr(p, '=', (size_t)(e - p));
-        if (eq)
-            printf("%.*s\t%.*s\n", (int)(eq - p), p, (int)(e - eq - 1), eq + 1);
-    }
+    model_describe(m, print_pair, NULL);
     model_free(m);
     cli_close_stdout(&cli);
     return CLI_EXIT_OK;
@@ -153,32 +153,6 @@ export_npy(const char *dir, const char *path)
         cli_die_diag(&cli, &d);
     model_free(m);
     return CLI_EXIT_OK;
-}
-
-/* A checksum of the training data: the CRCs of the CSR file's sections, combined. */
-static uint32_t
-data_checksum(const struct csr *c)
-{
-    uint32_t x = 0x811c9dc5u;
-    for (unsigned s = 0; s < c->file.nsec; s++)
-        x = (x ^ c->file.sec[s].crc) * 0x01000193u;
-    return x;
-}
-
-/* A path as a META value: one line, at most 200 bytes (the tail, which names the file). */
-static const char *
-meta_path(const char *path)
-{
-    static char buf[2][208];
-    static int which;
-    char *b = buf[which ^= 1];
-    size_t n = strlen(path);
-    const char *p = n > 200 ? path + n - 200 : path;
-    snprintf(b, sizeof buf[0], "%s%s", n > 200 ? "..." : "", p);
-    for (char *q = b; *q; q++)
-        if (*q == '\n' || *q == '\r')
-            *q = '?';
-    return b;
 }
 
 struct run {
@@ -314,14 +288,13 @@ train(struct run *R)
         }
         report(R, it, secs, loss, js, tx);
     }
-    snprintf(m->meta, sizeof m->meta,
-             "mode=%s\nfactors=%u\niterations=%u\nalpha=%.15g\nlambda=%.15g\nsolver=%s\n"
-             "cg_steps=%u\nbiases=%s\nseed=%" PRIu64 "\ntrain=%s\ntrain_nnz=%" PRIu64
-             "\ndata_checksum=%08x\ninit=%s\n",
-             p->implicit ? "implicit" : "explicit", p->k, p->iters, p->alpha, p->lambda,
-             p->solver == ALS_SOLVER_CG ? "cg" : "cholesky", p->cg_steps,
-             p->biases ? "yes" : "no", p->seed, meta_path(R->train_path), c->r.nnz,
-             data_checksum(c), R->init ? meta_path(R->init) : "none");
+    m->params = (struct model_params){ .iterations = p->iters, .cg_steps = p->cg_steps,
+                                       .alpha = p->alpha, .lambda = p->lambda,
+                                       .solver = p->solver, .seed = p->seed,
+                                       .has = MODEL_HAS_ITERATIONS | MODEL_HAS_CG_STEPS |
+                                              MODEL_HAS_ALPHA | MODEL_HAS_LAMBDA |
+                                              MODEL_HAS_SOLVER | MODEL_HAS_SEED };
+    model_set_source(m, R->train_path, c->r.nnz, afile_checksum(&c->file), R->init);
     if (model_save(m, R->output, &d) < 0)
         cli_die_diag(&cli, &d);
     if (!cli.quiet && !R->show)

@@ -408,7 +408,8 @@ afile_open(struct afile *f, const char *path, const char kind[4], uint16_t max_m
         rc = diag_set_errno(d, ALS_EIO, EFBIG, "cannot map '%s'", path);
         goto out;
     }
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    map = mmap(NULL, (size_t)st.st_size,
+               (flags & AFILE_PRIVATE) ? PROT_READ | PROT_WRITE : PROT_READ, MAP_PRIVATE, fd, 0);
     if (map == MAP_FAILED) {
         rc = diag_set_errno(d, ALS_EIO, errno, "cannot map '%s'", path);
         goto out;
@@ -491,4 +492,13 @@ afile_save(const char *path, struct afile_header *h, const struct afile_wsec *se
         rc = zio_out_commit(&o, d);
     zio_out_abort(&o);
     return rc;
+}
+
+uint32_t
+afile_checksum(const struct afile *f)
+{
+    uint32_t x = 0x811c9dc5u; /* FNV-1a over the CRCs: order matters, cheap */
+    for (unsigned s = 0; s < f->nsec; s++)
+        x = (x ^ f->sec[s].crc) * 0x01000193u;
+    return x;
 }

@@ -79,7 +79,8 @@ struct afile {
 };
 
 enum {
-    AFILE_VERIFY = 1u << 0 /* check every section's CRC-32 at open (else header + directory) */
+    AFILE_VERIFY = 1u << 0,  /* check every section's CRC-32 at open (else header + directory) */
+    AFILE_PRIVATE = 1u << 1  /* map copy-on-write: the reader may change its view, never the file */
 };
 
 /* Size in bytes of one element of dtype, or 0 for an unknown dtype. */
@@ -113,6 +114,10 @@ int afile_section(const struct afile *f, const char tag[4], uint32_t dtype, cons
 int afile_verify_section(const struct afile *f, const char tag[4], struct diag *d) ALS_MUSTCHECK;
 
 void afile_close(struct afile *f);
+
+/* One number for the contents of an open file: its section CRC-32s combined in order.
+ * Two files with the same sections give the same checksum (a model records it). */
+uint32_t afile_checksum(const struct afile *f);
 
 /* The 64-byte header alone, for streamed files (triples) that cannot be mapped:
  * encode computes the header CRC; decode checks magic, CRC, kind, major and flags with

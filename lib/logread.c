@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "num.h"
 #include "xmem.h"
 #include "zio.h"
 
@@ -54,7 +54,7 @@ static int
 col_number(const char *spec, unsigned *n)
 {
     uint64_t v;
-    if (cli_parse_u64(spec, 1, LOGREAD_MAX_COLUMN, &v) < 0)
+    if (num_parse_u64(spec, 1, LOGREAD_MAX_COLUMN, &v) < 0)
         return 0;
     *n = (unsigned)v;
     return 1;

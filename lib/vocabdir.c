@@ -12,7 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
+#include "num.h"
 #include "zio.h"
 
 #define LOCK_NAME ".lock"
@@ -262,7 +262,7 @@ load_once(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
         uint64_t count;
         if (strcmp(line, "als-vocab") == 0) {
             uint64_t fmt;
-            if (cli_parse_u64(val, 1, UINT32_MAX, &fmt) < 0)
+            if (num_parse_u64(val, 1, UINT32_MAX, &fmt) < 0)
                 goto bad;
             if (fmt > VOCABDIR_FORMAT) {
                 rc = diag_set(d, ALS_EVERSION, "%s: vocabulary format %llu, this program reads "
@@ -272,12 +272,12 @@ load_once(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
             }
             saw_format = 1;
         } else if (strcmp(line, "generation") == 0) {
-            if (cli_parse_u64(val, 0, UINT64_MAX / 2, &v->generation) < 0)
+            if (num_parse_u64(val, 0, UINT64_MAX / 2, &v->generation) < 0)
                 goto bad;
         } else if (strcmp(line, "users") == 0 || strcmp(line, "items") == 0) {
             char num[32];
             if (sscanf(val, "%63s %31s", name, num) != 2 || strchr(name, '/') ||
-                cli_parse_u64(num, 0, VOCAB_MAX_IDS, &count) < 0)
+                num_parse_u64(num, 0, VOCAB_MAX_IDS, &count) < 0)
                 goto bad;
             char **dst = line[0] == 'u' ? &up : &ip;
             free(*dst);

@@ -3,7 +3,7 @@
 # make fuzz: build the libFuzzer targets of tests/fuzz (ASan + UBSan) into build-fuzz/,
 # seed their corpora, replay tests/fuzz/crashes/, then fuzz each target in turn.
 # Usage: sh share/fuzz.sh [TARGET...]   (targets: csv ratemap logread triples
-#        vocab vocabdir csr model cli)
+#        vocab vocabdir csr model num)
 # Environment: FUZZ_SECONDS (60 per target), FUZZ_CC (clang), FUZZ_BUILD (build-fuzz),
 #              FUZZ_ARGS (more libFuzzer options), BLAS_PC (openblas lapacke).
 # Exit status: 0 when nothing crashed, 1 when a target crashed (or a saved crash still
@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-ALL="csv ratemap logread triples vocab vocabdir csr model cli"
+ALL="csv ratemap logread triples vocab vocabdir csr model num"
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 CC=${FUZZ_CC:-clang}
 BF=${FUZZ_BUILD:-build-fuzz}

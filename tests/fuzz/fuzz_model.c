@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* fuzz_model: model_open (afile underneath) on untrusted factor files, with and without
  * AFILE_VERIFY, as given and with their checksums repaired; what it accepts must have its
- * factors inside the mapping, META lookups, and save and open again to the same numbers. */
+ * factors inside the mapping, META parsed into one-line pairs, and save and open again to the same numbers. */
 #define _GNU_SOURCE
 #include "fuzz.h"
 
@@ -20,21 +20,12 @@ floats_in_map(const struct model *m, const float *p, uint64_t a, uint64_t b)
     return q >= lo && q <= lo + m->file.size && n <= (uint64_t)(lo + m->file.size - q);
 }
 
+/* Every recorded pair is one line: a key without '=', a value without a line break. */
 static void
-check_meta(const struct model *m, const char *key)
+check_pair(const char *key, const char *value, void *ctx)
 {
-    char buf[32];
-    memset(buf, 'x', sizeof buf);
-    if (model_meta_get(m, key, buf, sizeof buf) == 0) {
-        FUZZ_CHECK(memchr(buf, '\0', sizeof buf) != NULL);
-        /* The value is a prefix of what follows "key=" at a line start. */
-        size_t kl = strlen(key), vl = strlen(buf);
-        int seen = 0;
-        for (const char *p = m->meta; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
-            if (!strncmp(p, key, kl) && p[kl] == '=' && !strncmp(p + kl + 1, buf, vl))
-                seen = 1;
-        FUZZ_CHECK(seen);
-    }
+    (void)ctx;
+    FUZZ_CHECK(!strchr(key, '=') && !strchr(key, '\n') && !strchr(value, '\n'));
 }
 
 static void
@@ -57,10 +48,9 @@ check_open(const char *path, unsigned flags)
                               floats_in_map(m, m->ib, m->items, 1)));
     FUZZ_CHECK(m->biases || (!m->ub && !m->ib));
     FUZZ_CHECK(isfinite(m->mu));
-    FUZZ_CHECK(memchr(m->meta, '\0', sizeof m->meta) != NULL);
-    check_meta(m, "mu");
-    check_meta(m, "lambda");
-    check_meta(m, "");
+    FUZZ_CHECK(memchr(m->params.train, '\0', sizeof m->params.train) != NULL);
+    FUZZ_CHECK(memchr(m->params.init, '\0', sizeof m->params.init) != NULL);
+    model_describe(m, check_pair, NULL);
 
     /* Save and open again: the same shape and numbers. */
     char out[4200];
@@ -80,6 +70,14 @@ check_open(const char *path, unsigned flags)
     FUZZ_CHECK(!m->biases || (!memcmp(back->ub, m->ub, m->users * 4) &&
                               !memcmp(back->ib, m->ib, m->items * 4)));
     FUZZ_CHECK(back->mu == m->mu);
+    const struct model_params *p = &m->params, *q = &back->params;
+    FUZZ_CHECK(q->has == p->has);
+    FUZZ_CHECK(q->iterations == p->iterations && q->cg_steps == p->cg_steps);
+    FUZZ_CHECK(q->solver == p->solver && q->seed == p->seed);
+    FUZZ_CHECK(q->train_nnz == p->train_nnz && q->data_checksum == p->data_checksum);
+    FUZZ_CHECK(!strcmp(q->train, p->train) && !strcmp(q->init, p->init));
+    FUZZ_CHECK(fabs(q->alpha - p->alpha) <= 1e-14 * fabs(p->alpha));
+    FUZZ_CHECK(fabs(q->lambda - p->lambda) <= 1e-14 * fabs(p->lambda));
     model_free(back);
     model_free(m);
 }

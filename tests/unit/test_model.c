@@ -63,9 +63,23 @@ model_random(uint64_t users, uint64_t items, uint32_t k, int implicit, int biase
             m->ib[t] = rnd_float(&s);
         m->mu = 1.0 / 3.0;
     }
-    snprintf(m->meta, sizeof m->meta, "mode=%s\nfactors=%u\nlambda=0.01\nseed=42\n",
-             implicit ? "implicit" : "explicit", k);
+    m->params.lambda = 0.01;
+    m->params.seed = 42;
+    m->params.has = MODEL_HAS_LAMBDA | MODEL_HAS_SEED;
     return m;
+}
+
+/* model_describe's pairs as "key=value\n" text. */
+struct kv_list {
+    char text[4096];
+    size_t n;
+};
+
+static void
+collect_kv(const char *key, const char *value, void *ctx)
+{
+    struct kv_list *l = ctx;
+    l->n += (size_t)snprintf(l->text + l->n, sizeof l->text - l->n, "%s=%s\n", key, value);
 }
 
 /* ---- round trips ---- */
@@ -102,7 +116,6 @@ check_round_trip(int implicit, int biases)
 {
     struct model *m = model_random(37, 23, 5, implicit, biases, 100 + biases), *r = NULL;
     struct diag d = { 0 };
-    char buf[64];
     const char *path = tpath(biases ? "b.model" : "nb.model");
     T_OK(model_save(m, path, &d));
     T_OK(model_open(&r, path, AFILE_VERIFY, &d));
@@ -123,15 +136,14 @@ check_round_trip(int implicit, int biases)
         T_TRUE(!r->ub && !r->ib);
     }
     T_TRUE(memcmp(&r->mu, &m->mu, sizeof r->mu) == 0); /* bit for bit, 1/3 included */
-    T_OK(model_meta_get(r, "mode", buf, sizeof buf));
-    T_EQ_STR(buf, implicit ? "implicit" : "explicit");
-    T_OK(model_meta_get(r, "factors", buf, sizeof buf));
-    T_EQ_STR(buf, "5");
-    T_OK(model_meta_get(r, "seed", buf, sizeof buf));
-    T_EQ_STR(buf, "42");
-    T_OK(model_meta_get(r, "lambda", buf, sizeof buf));
-    T_EQ_STR(buf, "0.01");
-    T_EQ_INT(model_meta_get(r, "alpha", buf, sizeof buf), -1);
+    T_EQ_U64(r->params.seed, 42);
+    T_TRUE(r->params.lambda == 0.01);
+    T_EQ_INT(r->params.has, MODEL_HAS_LAMBDA | MODEL_HAS_SEED); /* no alpha recorded */
+    struct kv_list kv = { 0 };
+    model_describe(r, collect_kv, &kv);
+    T_TRUE(strstr(kv.text, implicit ? "mode=implicit\n" : "mode=explicit\n") != NULL);
+    T_TRUE(strstr(kv.text, "\nfactors=5\nlambda=0.01\nbiases=") != NULL);
+    T_TRUE(strstr(kv.text, "alpha=") == NULL);
     /* The file is 64-byte aligned in every section, so the factors are too. */
     T_TRUE(((uintptr_t)r->U & 63) == 0 && ((uintptr_t)r->V & 63) == 0);
     model_free(r);
@@ -164,9 +176,7 @@ TEST(saving_twice_gives_the_same_bytes)
     model_free(m);
 }
 
-/* An opened model saved again, with another mu, reads back with that mu. (Known bug:
- * model_open keeps the "mu=" line in meta and model_save appends another, and
- * model_meta_get reads the first, the old one.) */
+/* An opened model saved again, with another mu, reads back with that mu. */
 TEST(resaving_an_opened_model_keeps_its_new_mu)
 {
     struct model *m = model_random(6, 5, 2, 0, 1, 8), *r = NULL, *r2 = NULL;
@@ -188,54 +198,103 @@ TEST(resaving_an_opened_model_keeps_its_new_mu)
     model_free(m);
 }
 
-/* mu travels in META; a META that fills the model's meta buffer must not cost it. (Known
- * bug: model_save appends "mu=..." after up to 2047 bytes of meta and model_open keeps
- * only the first 2047 bytes, so mu is cut off or cut short.) */
-TEST(mu_survives_a_full_meta)
+/* mu comes first in META and survives the longest paths a model records. */
+TEST(mu_and_params_survive_the_longest_paths)
 {
     struct model *m = model_random(4, 4, 2, 0, 1, 12), *r = NULL;
     struct diag d = { 0 };
-    char buf[64];
+    char longp[5000];
+    memset(longp, 'x', sizeof longp - 1);
+    longp[sizeof longp - 1] = '\0';
+    longp[10] = '\n';
+    memcpy(longp + sizeof longp - 10, "/train.csr", 10);
     m->mu = 3.5;
-    memset(m->meta, 0, sizeof m->meta);
-    strcpy(m->meta, "train=");
-    memset(m->meta + 6, 'x', sizeof m->meta - 8);
-    m->meta[sizeof m->meta - 2] = '\n';
+    model_set_source(m, longp, 123, 0xdeadbeefu, longp);
+    T_EQ_U64(strlen(m->params.train), MODEL_PATH_MAX + 3); /* "..." and the tail */
+    T_TRUE(strncmp(m->params.train, "...", 3) == 0);
     T_OK(model_save(m, tpath("fullmeta.model"), &d));
     T_OK(model_open(&r, tpath("fullmeta.model"), AFILE_VERIFY, &d));
     if (r) {
         T_NEAR(r->mu, 3.5, 0);
-        T_OK(model_meta_get(r, "mu", buf, sizeof buf));
+        T_EQ_STR(r->params.train, m->params.train);
+        T_EQ_STR(r->params.init, m->params.init);
+        T_EQ_U64(r->params.train_nnz, 123);
+        T_EQ_U64(r->params.data_checksum, 0xdeadbeefu);
+        T_TRUE(r->params.has & MODEL_HAS_TRAIN);
     }
     model_free(r);
+    /* A line break in a short path does not start a new key. */
+    model_set_source(m, "a\nalpha=5", 1, 0, NULL);
+    T_EQ_STR(m->params.train, "a?alpha=5");
+    T_EQ_STR(m->params.init, "none");
     model_free(m);
 }
 
-TEST(meta_get_matches_whole_keys)
+/* A META value that does not parse is a format error naming the key. */
+TEST(malformed_meta_is_a_format_error)
 {
-    struct model *m;
+    static const char *const bad[] = { "mu=1x\n", "alpha=abc\n", "seed=-1\n",
+                                       "solver=lu\n", "data_checksum=12\n", "lambda=nan\n" };
+    float f[2] = { 1, 2 };
+    for (size_t t = 0; t < sizeof bad / sizeof bad[0]; t++) {
+        struct afile_header h;
+        memset(&h, 0, sizeof h);
+        memcpy(h.kind, MODEL_KIND, 4);
+        h.major = MODEL_MAJOR;
+        h.rows = h.cols = 1;
+        h.nnz = 2;
+        h.dtype = AFILE_DT_F32;
+        struct afile_wsec secs[3] = { { "USRF", AFILE_DT_F32, f, 8 },
+                                      { "ITMF", AFILE_DT_F32, f, 8 },
+                                      { "META", AFILE_DT_BYTES, bad[t], strlen(bad[t]) } };
+        struct diag d = { 0 };
+        struct model *r = NULL;
+        T_OK(afile_save(tpath("badmeta.model"), &h, secs, 3, &d));
+        T_EQ_INT(model_open(&r, tpath("badmeta.model"), AFILE_VERIFY, &d), ALS_EFORMAT);
+        T_TRUE(r == NULL);
+        char key[32];
+        snprintf(key, sizeof key, "META: bad %.*s '", (int)strcspn(bad[t], "="), bad[t]);
+        T_TRUE(strstr(d.msg, key) != NULL);
+    }
+}
+
+/* Grown: the old rows and parameters kept, the new rows zero, the old model untouched. */
+TEST(grow_pads_with_zero_rows)
+{
+    struct model *m = model_random(3, 2, 4, 0, 1, 21), *g = NULL;
     struct diag d = { 0 };
-    char buf[64], small[4];
-    T_OK(model_new(&m, 1, 1, 1, 1, 0, &d));
-    snprintf(m->meta, sizeof m->meta, "factors=10\nfactor=x\nseed=3\nid_seed=4\nempty=\nlast=9");
-    T_OK(model_meta_get(m, "factors", buf, sizeof buf));
-    T_EQ_STR(buf, "10");
-    T_OK(model_meta_get(m, "factor", buf, sizeof buf));
-    T_EQ_STR(buf, "x");
-    T_OK(model_meta_get(m, "seed", buf, sizeof buf));
-    T_EQ_STR(buf, "3");
-    T_OK(model_meta_get(m, "id_seed", buf, sizeof buf));
-    T_EQ_STR(buf, "4");
-    T_OK(model_meta_get(m, "last", buf, sizeof buf));
-    T_EQ_STR(buf, "9");
-    T_EQ_INT(model_meta_get(m, "fact", buf, sizeof buf), -1);
-    T_EQ_INT(model_meta_get(m, "d_seed", buf, sizeof buf), -1);
-    T_EQ_INT(model_meta_get(m, "missing", buf, sizeof buf), -1);
-    T_OK(model_meta_get(m, "factors", small, sizeof small)); /* truncated, terminated */
-    T_EQ_STR(small, "10");
-    snprintf(m->meta, sizeof m->meta, "name=abcdefgh\n");
-    T_OK(model_meta_get(m, "name", small, sizeof small));
-    T_EQ_STR(small, "abc");
+    T_OK(model_grow(&g, m, 5, 6, &d));
+    if (!g)
+        return;
+    T_EQ_U64(g->users, 5);
+    T_EQ_U64(g->items, 6);
+    T_TRUE(memcmp(g->U, m->U, 3 * 4 * 4) == 0 && memcmp(g->V, m->V, 2 * 4 * 4) == 0);
+    T_TRUE(memcmp(g->ub, m->ub, 3 * 4) == 0 && memcmp(g->ib, m->ib, 2 * 4) == 0);
+    T_TRUE(!model_has_factors(g, 0, 3) && !model_has_factors(g, 0, 4));
+    T_TRUE(!model_has_factors(g, 1, 2) && !model_has_factors(g, 1, 5));
+    T_TRUE(g->ub[4] == 0.0f && g->ib[5] == 0.0f);
+    T_NEAR(g->mu, m->mu, 0);
+    T_EQ_U64(g->params.seed, 42);
+    model_free(g);
+    model_free(m);
+}
+
+/* An opened model can be changed in memory (training from --init does) without touching
+ * the file. */
+TEST(opened_model_is_copy_on_write)
+{
+    struct model *m = model_random(3, 3, 2, 1, 0, 5), *r = NULL, *r2 = NULL;
+    struct diag d = { 0 };
+    T_OK(model_save(m, tpath("cow.model"), &d));
+    T_OK(model_open(&r, tpath("cow.model"), AFILE_VERIFY, &d));
+    if (!r)
+        return;
+    r->U[0] = 99.0f;
+    T_OK(model_open(&r2, tpath("cow.model"), AFILE_VERIFY, &d));
+    if (r2)
+        T_TRUE(r2->U[0] == m->U[0]);
+    model_free(r2);
+    model_free(r);
     model_free(m);
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* cli: what every als program shares: common options, number parsing, messages, exits. */
+/* cli: what every als program shares: common options, messages and exits. It prints and
+ * exits, so it lives beside the mains and never in libals. */
 #ifndef ALS_CLI_H
 #define ALS_CLI_H
 
@@ -47,16 +48,21 @@ ALS_NORETURN void cli_die_diag(const struct cli *c, const struct diag *d);
 /* A warning or note on stderr, unless -q. */
 void cli_warn(const struct cli *c, const char *fmt, ...) ALS_PRINTF(2, 3);
 
-/* Parse a whole decimal number in [lo, hi]: no sign on u64, no trailing junk.
- * Return 0 or ALS_ERANGE (out of range) or ALS_EFORMAT (not a number). */
-int cli_parse_u64(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out) ALS_MUSTCHECK;
-int cli_parse_double(const char *arg, double lo, double hi, double *out) ALS_MUSTCHECK;
-
 /* Parse the argument of option name or exit 2 with "PROG: invalid --name 'x': reason". */
 uint64_t cli_opt_u64(const struct cli *c, const char *name, const char *arg, uint64_t lo,
                      uint64_t hi);
 double cli_opt_double(const struct cli *c, const char *name, const char *arg, double lo,
                       double hi);
+
+/* The index of arg in names (NULL-terminated), or exit 2 with
+ * "PROG: --name takes a, b or c, not 'arg'". */
+int cli_choice(const struct cli *c, const char *name, const char *arg,
+               const char *const *names);
+
+/* Exit 2 with "PROG: refusing to write WHAT to a terminal (HINT)" when path is "-",
+ * stdout is a terminal and force is not set: binary data would garble it. */
+void cli_refuse_tty(const struct cli *c, const char *path, int force, const char *what,
+                    const char *hint);
 
 /* Flush and close stdout; on a write error print it and exit 1 (samtools' rule). */
 void cli_close_stdout(const struct cli *c);

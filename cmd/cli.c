@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* cli: what every als program shares: common options, number parsing, messages, exits. */
+/* cli: what every als program shares: common options, messages and exits (never in libals). */
 #include "cli.h"
 
 #include <errno.h>
@@ -12,6 +12,7 @@
 #include <zlib.h>
 
 #include "linalg.h"
+#include "num.h"
 
 static void
 print_version(const struct cli *c)
@@ -100,43 +101,11 @@ cli_warn(const struct cli *c, const char *fmt, ...)
     fputc('\n', stderr);
 }
 
-int
-cli_parse_u64(const char *arg, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    if (!arg || !*arg || *arg < '0' || *arg > '9')
-        return ALS_EFORMAT;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(arg, &end, 10);
-    if (*end)
-        return ALS_EFORMAT;
-    if (errno == ERANGE || v < lo || v > hi)
-        return ALS_ERANGE;
-    *out = v;
-    return 0;
-}
-
-int
-cli_parse_double(const char *arg, double lo, double hi, double *out)
-{
-    if (!arg || !*arg || strchr(" \t\n", *arg))
-        return ALS_EFORMAT;
-    errno = 0;
-    char *end;
-    double v = strtod(arg, &end);
-    if (*end || end == arg)
-        return ALS_EFORMAT;
-    if (!isfinite(v) || errno == ERANGE || v < lo || v > hi)
-        return ALS_ERANGE;
-    *out = v;
-    return 0;
-}
-
 uint64_t
 cli_opt_u64(const struct cli *c, const char *name, const char *arg, uint64_t lo, uint64_t hi)
 {
     uint64_t v = 0;
-    int rc = cli_parse_u64(arg, lo, hi, &v);
+    int rc = num_parse_u64(arg, lo, hi, &v);
     if (rc == ALS_EFORMAT)
         cli_usage_error(c, "invalid --%s '%s': not a whole number", name, arg);
     if (rc < 0)
@@ -149,12 +118,35 @@ double
 cli_opt_double(const struct cli *c, const char *name, const char *arg, double lo, double hi)
 {
     double v = 0;
-    int rc = cli_parse_double(arg, lo, hi, &v);
+    int rc = num_parse_double(arg, lo, hi, &v);
     if (rc == ALS_EFORMAT)
         cli_usage_error(c, "invalid --%s '%s': not a number", name, arg);
     if (rc < 0)
         cli_usage_error(c, "invalid --%s '%s': must be between %g and %g", name, arg, lo, hi);
     return v;
+}
+
+int
+cli_choice(const struct cli *c, const char *name, const char *arg, const char *const *names)
+{
+    size_t n = 0;
+    for (; names[n]; n++)
+        if (!strcmp(arg, names[n]))
+            return (int)n;
+    char list[256] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < n && len < sizeof list; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s",
+                                i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+    cli_usage_error(c, "--%s takes %s, not '%s'", name, list, arg);
+}
+
+void
+cli_refuse_tty(const struct cli *c, const char *path, int force, const char *what,
+               const char *hint)
+{
+    if (!strcmp(path, "-") && !force && isatty(1))
+        cli_usage_error(c, "refusing to write %s to a terminal (%s)", what, hint);
 }
 
 void

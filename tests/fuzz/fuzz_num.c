@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* fuzz_cli: the option-value parsers every program uses (cli_parse_u64, cli_parse_double,
+/* fuzz_num: the number parsers every program uses (num_parse_u64, num_parse_double,
  * csr_parse_dup) against their contracts. */
 #define _GNU_SOURCE
 #include "fuzz.h"
@@ -7,7 +7,7 @@
 #include <float.h>
 #include <math.h>
 
-#include "cli.h"
+#include "num.h"
 #include "csr.h"
 
 /* Input: byte 0 picks the ranges, the rest is the argument (up to its first NUL). */
@@ -23,7 +23,7 @@ static void
 check_u64(const char *s, uint64_t lo, uint64_t hi)
 {
     uint64_t v = 12345;
-    int rc = cli_parse_u64(s, lo, hi, &v);
+    int rc = num_parse_u64(s, lo, hi, &v);
     /* A whole decimal number: digits only, no sign, blank or junk. */
     size_t n = strlen(s);
     int digits = n > 0 && strspn(s, "0123456789") == n;
@@ -52,7 +52,7 @@ static void
 check_double(const char *s, double lo, double hi)
 {
     double v = 12345;
-    int rc = cli_parse_double(s, lo, hi, &v);
+    int rc = num_parse_double(s, lo, hi, &v);
     FUZZ_CHECK(rc == 0 || rc == ALS_EFORMAT || rc == ALS_ERANGE);
     if (rc < 0) {
         FUZZ_CHECK(v == 12345);
