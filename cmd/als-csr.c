@@ -134,11 +134,8 @@ info(const char *path)
     uint64_t rd[4], cd[4];
     degrees(&c->r, rd);
     degrees(&c->t, cd);
-    float lo = INFINITY, hi = -INFINITY;
-    for (uint64_t k = 0; k < c->r.nnz; k++) {
-        lo = c->r.val[k] < lo ? c->r.val[k] : lo;
-        hi = c->r.val[k] > hi ? c->r.val[k] : hi;
-    }
+    float lo, hi;
+    csr_value_range(&c->r, &lo, &hi);
     double cells = (double)c->r.rows * (double)c->r.cols;
     printf("file\t%s\n", path);
     printf("format\t%.4s %u.%u\n", c->file.h.kind, c->file.h.major, c->file.h.minor);

@@ -481,11 +481,8 @@ main(int argc, char **argv)
     }
     const char *base_name = "popularity";
     if (!m->implicit) {
-        float lo = INFINITY, hi = -INFINITY;
-        for (uint64_t t = 0; t < train->r.nnz; t++) {
-            lo = train->r.val[t] < lo ? train->r.val[t] : lo;
-            hi = train->r.val[t] > hi ? train->r.val[t] : hi;
-        }
+        float lo, hi;
+        csr_value_range(&train->r, &lo, &hi);
         struct metrics_rating er, eb, eo;
         double mean = als_mean(train);
         metrics_rating_fallback(m, test, lo, hi, mean, &er);

@@ -251,11 +251,8 @@ train(struct run *R)
     if (model_new(&m, users, items, p->k, p->implicit, p->biases, &d) < 0)
         cli_die_diag(&cli, &d);
     m->mu = p->biases ? als_mean(c) : 0.0;
-    float lo = INFINITY, hi = -INFINITY;
-    for (uint64_t t = 0; t < c->r.nnz; t++) {
-        lo = c->r.val[t] < lo ? c->r.val[t] : lo;
-        hi = c->r.val[t] > hi ? c->r.val[t] : hi;
-    }
+    float lo, hi;
+    csr_value_range(&c->r, &lo, &hi);
     if (R->init) {
         warm_start(R, c, m);
     } else {

@@ -541,3 +541,15 @@ csr_equal(const struct csr *a, const struct csr *b)
     }
     return 1;
 }
+
+void
+csr_value_range(const struct csr_mat *m, float *lo, float *hi)
+{
+    float a = INFINITY, b = -INFINITY;
+    for (uint64_t k = 0; k < m->nnz; k++) {
+        a = m->val[k] < a ? m->val[k] : a;
+        b = m->val[k] > b ? m->val[k] : b;
+    }
+    *lo = a;
+    *hi = b;
+}

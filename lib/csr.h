@@ -110,6 +110,10 @@ int csr_row(const struct csr_mat *m, uint64_t r, const uint32_t **idx, const flo
 /* 1 if a and b hold the same R and Rᵀ (dimensions, indices, values bit for bit). */
 int csr_equal(const struct csr *a, const struct csr *b);
 
+/* The smallest and largest value of m's entries (lo = +inf, hi = -inf when empty): the
+ * range an explicit prediction is clipped to. */
+void csr_value_range(const struct csr_mat *m, float *lo, float *hi);
+
 void csr_free(struct csr *c);
 
 #endif

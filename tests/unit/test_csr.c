@@ -353,6 +353,33 @@ TEST(build_empty_input_keeps_the_shape)
     csr_free(NULL);
 }
 
+TEST(value_range_of_entries_and_of_nothing)
+{
+    struct csr_coo coo = { 0 };
+    struct csr *c = NULL;
+    float lo, hi;
+    T_OK(csr_coo_push(&coo, 0, 1, 2.5f, NULL));
+    T_OK(csr_coo_push(&coo, 1, 0, -0.5f, NULL));
+    T_OK(csr_coo_push(&coo, 1, 1, 4.0f, NULL));
+    T_OK(csr_build(&coo, 2, 2, CSR_DUP_SUM, 0, &c, NULL, NULL));
+    if (c) {
+        csr_value_range(&c->r, &lo, &hi);
+        T_TRUE(lo == -0.5f && hi == 4.0f);
+        csr_value_range(&c->t, &lo, &hi);
+        T_TRUE(lo == -0.5f && hi == 4.0f);
+    }
+    csr_free(c);
+    csr_coo_release(&coo);
+    struct csr_coo none = { 0 };
+    c = NULL;
+    T_OK(csr_build(&none, 2, 2, CSR_DUP_SUM, 0, &c, NULL, NULL));
+    if (c) {
+        csr_value_range(&c->r, &lo, &hi);
+        T_TRUE(lo > hi && isinf(lo) && isinf(hi));
+    }
+    csr_free(c);
+}
+
 /* ---- transpose ---- */
 
 TEST(transpose_twice_is_identity)
