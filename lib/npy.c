@@ -2,10 +2,13 @@
 /* npy: NumPy .npy files, so that Python users can numpy.load what als writes. */
 #include "npy.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "model.h"
 #include "zio.h"
 
 int
@@ -35,5 +38,19 @@ npy_save_f32(const char *path, const float *data, uint64_t rows, uint64_t cols,
         (rc = zio_out_write(&o, data, (size_t)(rows * cols * sizeof *data), d)) >= 0)
         rc = zio_out_commit(&o, d);
     zio_out_abort(&o);
+    return rc;
+}
+
+int
+npy_export_model(const struct model *m, const char *dir, struct diag *d)
+{
+    if (mkdir(dir, 0777) < 0 && errno != EEXIST)
+        return diag_set_errno(d, ALS_EIO, errno, "cannot create '%s'", dir);
+    char up[4096], ip[4096];
+    snprintf(up, sizeof up, "%s/user_factors.npy", dir);
+    snprintf(ip, sizeof ip, "%s/item_factors.npy", dir);
+    int rc = npy_save_f32(up, m->U, m->users, m->k, d);
+    if (rc >= 0)
+        rc = npy_save_f32(ip, m->V, m->items, m->k, d);
     return rc;
 }

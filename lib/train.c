@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: MIT */
+/* train: the training driver: a CSR file in, iterations of ALS, a model file out. */
+#include "train.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+#include <time.h>
+
+#include "metrics.h"
+#include "npy.h"
+
+static double
+now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* The half-step of a run on one machine: all of [from, to) here. */
+static int
+local_half_step(void *ctx, const struct als_params *p, const struct csr *c, struct model *m,
+                int side, uint64_t from, uint64_t to, struct diag *d)
+{
+    (void)ctx;
+    struct als_failure f;
+    return als_half_step(p, c, m, side, from, to, &f, d);
+}
+
+static int
+half_step(const struct train_job *job, const struct als_params *p, const struct csr *c,
+          struct model *m, int side, uint64_t from, uint64_t to, struct diag *d)
+{
+    if (job->half_step)
+        return job->half_step(job->half_step_ctx, p, c, m, side, from, to, d);
+    return local_half_step(NULL, p, c, m, side, from, to, d);
+}
+
+static const char *
+kind_of(int implicit)
+{
+    return implicit ? "an implicit" : "an explicit";
+}
+
+/* The model to train, from the --init model: its rows copied, the rows it lacks zero;
+ * *users and *items: how many it had. */
+static int
+open_init(const struct train_job *job, const struct csr *c, struct model **out,
+          uint64_t *users, uint64_t *items, struct diag *d)
+{
+    const struct als_params *p = &job->p;
+    struct model *old = NULL;
+    int rc = model_open(&old, job->init, AFILE_VERIFY, d);
+    if (rc < 0)
+        goto out;
+    if (old->k != p->k || old->implicit != p->implicit || old->biases != p->biases) {
+        rc = diag_set(d, ALS_EFORMAT, "--init '%s' is %s model of rank %u%s; this run trains "
+                      "%s model of rank %u%s", job->init, kind_of(old->implicit), old->k,
+                      old->biases ? " with biases" : "", kind_of(p->implicit), p->k,
+                      p->biases ? " with biases" : "");
+        goto out;
+    }
+    if (old->users > c->r.rows || old->items > c->r.cols) {
+        rc = diag_set(d, ALS_ERANGE, "--init '%s' has %" PRIu64 " users and %" PRIu64
+                      " items, more than the %" PRIu64 " x %" PRIu64 " of '%s' (a vocabulary "
+                      "only grows)", job->init, old->users, old->items, c->r.rows, c->r.cols,
+                      job->train_path);
+        goto out;
+    }
+    *users = old->users;
+    *items = old->items;
+    rc = model_grow(out, old, c->r.rows, c->r.cols, d);
+out:
+    model_free(old);
+    return rc;
+}
+
+/* The validation numbers of one iteration into pr. */
+static int
+validate(const struct train_job *job, const struct csr *c, const struct csr *test,
+         const struct model *m, float lo, float hi, struct train_progress *pr, struct diag *d)
+{
+    if (!job->p.implicit) {
+        struct metrics_rating mr;
+        metrics_rating(m, test, lo, hi, &mr);
+        pr->rmse = mr.rmse;
+        pr->mae = mr.mae;
+        pr->has |= TRAIN_HAS_RATING;
+        return 0;
+    }
+    struct metrics_rank mk;
+    int rc = metrics_ranking(m, c, test, 10, 0, job->p.threads, &mk, d);
+    if (rc < 0)
+        return rc;
+    pr->precision = mk.precision;
+    pr->ndcg = mk.ndcg;
+    pr->has |= TRAIN_HAS_RANKING;
+    return 0;
+}
+
+int
+train_run(const struct train_job *job, struct train_info *info, struct diag *d)
+{
+    const struct als_params *p = &job->p;
+    struct train_info scratch;
+    struct csr *c = NULL, *test = NULL;
+    struct model *m = NULL;
+    if (!info)
+        info = &scratch;
+    memset(info, 0, sizeof *info);
+    int rc = csr_open(&c, job->train_path, AFILE_VERIFY, d);
+    if (rc < 0)
+        goto out;
+    if (job->validate) {
+        if ((rc = csr_open(&test, job->validate, AFILE_VERIFY, d)) < 0)
+            goto out;
+        if (test->r.rows != c->r.rows || test->r.cols != c->r.cols) {
+            rc = diag_set(d, ALS_EFORMAT, "--validate '%s' is %" PRIu64 " x %" PRIu64 ", '%s' "
+                          "is %" PRIu64 " x %" PRIu64 " (split them with one als-csr run)",
+                          job->validate, test->r.rows, test->r.cols, job->train_path,
+                          c->r.rows, c->r.cols);
+            goto out;
+        }
+    }
+    uint64_t users = c->r.rows, items = c->r.cols;
+    info->users = users;
+    info->items = items;
+    if (p->k > users || p->k > items) {
+        rc = diag_set(d, ALS_ERANGE, "%u factors is more than the %" PRIu64 " users or %" PRIu64
+                      " items of '%s'; lower -k", p->k, users, items, job->train_path);
+        goto out;
+    }
+    uint64_t old_users = 0, old_items = 0;
+    if (job->init) {
+        if ((rc = open_init(job, c, &m, &old_users, &old_items, d)) < 0)
+            goto out;
+    } else if ((rc = model_new(&m, users, items, p->k, p->implicit, p->biases, d)) < 0) {
+        goto out;
+    }
+    m->mu = p->biases ? als_mean(c) : 0.0;
+    if (!job->init) {
+        als_init_rows(m, 0, 0, p->seed);
+        als_init_rows(m, 1, 0, p->seed);
+    }
+    float lo = 1, hi = 0;
+    if (test && !p->implicit)
+        csr_value_range(&c->r, &lo, &hi);
+    if (job->init) {
+        /* New rows start at 0 (model_grow zeroed them): they add nothing to the systems of
+         * the others. New users are solved exactly against the old item factors, then new
+         * items against all users; the training iterations take it from there. */
+        struct als_params exact = *p;
+        exact.solver = ALS_SOLVER_CHOLESKY;
+        if ((rc = half_step(job, &exact, c, m, 0, old_users, users, d)) < 0 ||
+            (rc = half_step(job, &exact, c, m, 1, old_items, items, d)) < 0)
+            goto out;
+        info->warm_started = 1;
+        info->new_users = users - old_users;
+        info->new_items = items - old_items;
+    }
+    double t0 = now();
+    for (unsigned it = 1; it <= p->iters; it++) {
+        double ts = now();
+        if ((rc = half_step(job, p, c, m, 0, 0, users, d)) < 0 ||
+            (rc = half_step(job, p, c, m, 1, 0, items, d)) < 0)
+            goto out;
+        struct train_progress pr = { .iteration = it, .iterations = p->iters };
+        pr.seconds = now() - ts;
+        pr.loss = job->loss ? als_loss(p, c, m) : (double)NAN;
+        if (test && (rc = validate(job, c, test, m, lo, hi, &pr, d)) < 0)
+            goto out;
+        if (job->progress)
+            job->progress(&pr, job->progress_ctx);
+    }
+    m->params = (struct model_params){ .iterations = p->iters, .cg_steps = p->cg_steps,
+                                       .alpha = p->alpha, .lambda = p->lambda,
+                                       .solver = p->solver, .seed = p->seed,
+                                       .has = MODEL_HAS_ITERATIONS | MODEL_HAS_CG_STEPS |
+                                              MODEL_HAS_ALPHA | MODEL_HAS_LAMBDA |
+                                              MODEL_HAS_SOLVER | MODEL_HAS_SEED };
+    model_set_source(m, job->train_path, c->r.nnz, afile_checksum(&c->file), job->init);
+    if (job->output && (rc = model_save(m, job->output, d)) < 0)
+        goto out;
+    info->seconds = now() - t0;
+out:
+    model_free(m);
+    csr_free(c);
+    csr_free(test);
+    return rc;
+}
+
+static void
+print_pair(const char *key, const char *value, void *ctx)
+{
+    fprintf((FILE *)ctx, "%s\t%s\n", key, value);
+}
+
+int
+train_print_info(FILE *out, const char *model_path, struct diag *d)
+{
+    struct model *m;
+    int rc = model_open(&m, model_path, AFILE_VERIFY, d);
+    if (rc < 0)
+        return rc;
+    fprintf(out, "file\t%s\nformat\t%.4s %u.%u\n", model_path, m->file.h.kind,
+            m->file.h.major, m->file.h.minor);
+    fprintf(out, "users\t%" PRIu64 "\nitems\t%" PRIu64 "\n", m->users, m->items);
+    model_describe(m, print_pair, out);
+    model_free(m);
+    return 0;
+}
+
+int
+train_export_npy(const char *model_path, const char *dir, struct diag *d)
+{
+    struct model *m;
+    int rc = model_open(&m, model_path, AFILE_VERIFY, d);
+    if (rc < 0)
+        return rc;
+    rc = npy_export_model(m, dir, d);
+    model_free(m);
+    return rc;
+}
