@@ -26,10 +26,11 @@ static const char help[] =
     "      --implicit         Hu-Koren-Volinsky weighted ALS on counts or durations\n"
     "                         (default): p = [r > 0], confidence 1 + alpha |r|\n"
     "      --explicit         ALS on observed ratings, lambda scaled by each row's count\n"
-    "  -k, --factors N        latent factors (default 10)\n"
-    "  -n, --iterations N     iterations (default 5)\n"
-    "  -a, --alpha A          implicit confidence scale (default 40)\n"
-    "  -l, --lambda L         regularisation, >= 0 (default 0.01)\n"
+    "  -k, --factors N        latent factors (default 64, or the --init model's)\n"
+    "  -n, --iterations N     iterations (default 15)\n"
+    "  -a, --alpha A          implicit confidence scale (default 4 / mean |r|)\n"
+    "  -l, --lambda L         regularisation, >= 0 (default: implicit 30 (users/items)^0.3,\n"
+    "                         explicit 0.12; oneDAL's defaults: -k 10 -n 5 -a 40 -l 0.01)\n"
     "      --solver S         cholesky (exact) or cg (conjugate gradient); default cg for\n"
     "                         implicit, cholesky for explicit\n"
     "      --cg-steps N       conjugate gradient steps per row and half-step (default 3)\n"
@@ -157,6 +158,7 @@ main(int argc, char **argv)
     als_params_default(&J->p, 1);
     const char *info_path = NULL, *export_dir = NULL;
     int mode = -1, biases = -1, solver = -1, force_tty = 0, given = 0;
+    unsigned set = 0; /* ALS_FIT_* bits of the options given: not left to the data */
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "o:k:n:a:l:f", longopts,
                               NULL)) != -1) {
@@ -167,10 +169,19 @@ main(int argc, char **argv)
         switch (opt) {
         case 'o': J->output = optarg; break;
         case 'f': force_tty = 1; break;
-        case 'k': J->p.k = (uint32_t)cli_opt_u64(&cli, "factors", optarg, 1, 4096); break;
+        case 'k':
+            J->p.k = (uint32_t)cli_opt_u64(&cli, "factors", optarg, 1, 4096);
+            set |= ALS_FIT_K;
+            break;
         case 'n': J->p.iters = (uint32_t)cli_opt_u64(&cli, "iterations", optarg, 0, 100000); break;
-        case 'a': J->p.alpha = cli_opt_double(&cli, "alpha", optarg, 0, 1e12); break;
-        case 'l': J->p.lambda = cli_opt_double(&cli, "lambda", optarg, 0, 1e12); break;
+        case 'a':
+            J->p.alpha = cli_opt_double(&cli, "alpha", optarg, 0, 1e12);
+            set |= ALS_FIT_ALPHA;
+            break;
+        case 'l':
+            J->p.lambda = cli_opt_double(&cli, "lambda", optarg, 0, 1e12);
+            set |= ALS_FIT_LAMBDA;
+            break;
         case OPT_IMPLICIT:
         case OPT_EXPLICIT:
             if (mode >= 0 && mode != (opt == OPT_IMPLICIT))
@@ -229,6 +240,8 @@ main(int argc, char **argv)
     J->p.implicit = implicit;
     J->p.solver = solver >= 0 ? solver : dflt.solver;
     J->p.biases = biases >= 0 ? biases : dflt.biases;
+    J->p.lambda = set & ALS_FIT_LAMBDA ? J->p.lambda : dflt.lambda;
+    J->p.fit = dflt.fit & ~set;
     if (J->p.biases && implicit)
         cli_usage_error(&cli, "--biases is for --explicit models");
     J->p.seed = cli.seed;
@@ -242,8 +255,12 @@ main(int argc, char **argv)
     say_warm(&R);
     if (rc < 0)
         cli_die_diag(&cli, &d);
+    const struct als_params *u = &R.info.params;
     if (!R.show)
         cli_warn(&cli, "%" PRIu64 " users x %" PRIu64 " items, %u factors, %u iterations in "
-                 "%.2f s", R.info.users, R.info.items, J->p.k, J->p.iters, R.info.seconds);
+                 "%.2f s", R.info.users, R.info.items, u->k, u->iters, R.info.seconds);
+    if (cli.verbose)
+        cli_warn(&cli, "trained with -k %u -n %u -a %.6g -l %.6g", u->k, u->iters, u->alpha,
+                 u->lambda);
     return CLI_EXIT_OK;
 }

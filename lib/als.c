@@ -17,14 +17,36 @@ void
 als_params_default(struct als_params *p, int implicit)
 {
     memset(p, 0, sizeof *p);
-    p->k = 10;
-    p->iters = 5;
+    p->k = 64;
+    p->iters = 15;
     p->cg_steps = 3;
-    p->alpha = 40.0;
-    p->lambda = 0.01;
+    p->alpha = 1.0;
+    p->lambda = implicit ? 30.0 : 0.12;
     p->implicit = implicit;
     p->biases = !implicit;
     p->solver = implicit ? ALS_SOLVER_CG : ALS_SOLVER_CHOLESKY;
+    p->fit = ALS_FIT_K | (implicit ? ALS_FIT_ALPHA | ALS_FIT_LAMBDA : 0u);
+}
+
+void
+als_params_fit(struct als_params *p, const struct csr *c)
+{
+    uint64_t users = c->r.rows, items = c->r.cols;
+    if (p->fit & ALS_FIT_K) {
+        uint64_t lim = users < items ? users : items;
+        if (p->k > lim)
+            p->k = lim > 0 ? (uint32_t)lim : 1;
+    }
+    if (p->implicit && (p->fit & ALS_FIT_ALPHA)) {
+        double s = 0;
+        for (uint64_t t = 0; t < c->r.nnz; t++)
+            s += fabs((double)c->r.val[t]);
+        double mean = c->r.nnz ? s / (double)c->r.nnz : 0.0;
+        p->alpha = mean > 0 && isfinite(mean) ? 4.0 / mean : 1.0;
+    }
+    if (p->implicit && (p->fit & ALS_FIT_LAMBDA) && users > 0 && items > 0)
+        p->lambda = 30.0 * pow((double)users / (double)items, 0.3);
+    p->fit = 0;
 }
 
 

@@ -46,14 +46,24 @@ kind_of(int implicit)
 /* The model to train, from the --init model: its rows copied, the rows it lacks zero;
  * *users and *items: how many it had. */
 static int
-open_init(const struct train_job *job, const struct csr *c, struct model **out,
-          uint64_t *users, uint64_t *items, struct diag *d)
+open_init(const struct train_job *job, struct als_params *p, const struct csr *c,
+          struct model **out, uint64_t *users, uint64_t *items, struct diag *d)
 {
-    const struct als_params *p = &job->p;
     struct model *old = NULL;
     int rc = model_open(&old, job->init, AFILE_VERIFY, d);
     if (rc < 0)
         goto out;
+    /* What the options leave to the data, a warm start takes from the model it continues:
+     * its rank, and (same mode) the alpha and lambda it was trained with. */
+    if (p->fit & ALS_FIT_K)
+        p->k = old->k;
+    if (old->implicit == p->implicit && (p->fit & ALS_FIT_ALPHA) &&
+        (old->params.has & MODEL_HAS_ALPHA))
+        p->alpha = old->params.alpha;
+    if (old->implicit == p->implicit && (p->fit & ALS_FIT_LAMBDA) &&
+        (old->params.has & MODEL_HAS_LAMBDA))
+        p->lambda = old->params.lambda;
+    p->fit &= ~(unsigned)(ALS_FIT_K | ALS_FIT_ALPHA | ALS_FIT_LAMBDA);
     if (old->k != p->k || old->implicit != p->implicit || old->biases != p->biases) {
         rc = diag_set(d, ALS_EFORMAT, "--init '%s' is %s model of rank %u%s; this run trains "
                       "%s model of rank %u%s", job->init, kind_of(old->implicit), old->k,
@@ -102,7 +112,8 @@ validate(const struct train_job *job, const struct csr *c, const struct csr *tes
 int
 train_run(const struct train_job *job, struct train_info *info, struct diag *d)
 {
-    const struct als_params *p = &job->p;
+    struct als_params pp = job->p; /* with what the data decides resolved */
+    const struct als_params *p = &pp;
     struct train_info scratch;
     struct csr *c = NULL, *test = NULL;
     struct model *m = NULL;
@@ -126,18 +137,18 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     uint64_t users = c->r.rows, items = c->r.cols;
     info->users = users;
     info->items = items;
+    uint64_t old_users = 0, old_items = 0;
+    if (job->init && (rc = open_init(job, &pp, c, &m, &old_users, &old_items, d)) < 0)
+        goto out;
+    als_params_fit(&pp, c);
+    info->params = pp;
     if (p->k > users || p->k > items) {
         rc = diag_set(d, ALS_ERANGE, "%u factors is more than the %" PRIu64 " users or %" PRIu64
                       " items of '%s'; lower -k", p->k, users, items, job->train_path);
         goto out;
     }
-    uint64_t old_users = 0, old_items = 0;
-    if (job->init) {
-        if ((rc = open_init(job, c, &m, &old_users, &old_items, d)) < 0)
-            goto out;
-    } else if ((rc = model_new(&m, users, items, p->k, p->implicit, p->biases, d)) < 0) {
+    if (!job->init && (rc = model_new(&m, users, items, p->k, p->implicit, p->biases, d)) < 0)
         goto out;
-    }
     m->mu = p->biases ? als_mean(c) : 0.0;
     if (!job->init) {
         als_init_rows(m, 0, 0, p->seed);

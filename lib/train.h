@@ -36,6 +36,8 @@ struct train_info {
     int warm_started;
     uint64_t new_users, new_items; /* rows the --init model lacked, folded in */
     double seconds; /* from the first iteration to the model written */
+    struct als_params params; /* as trained: the job's, with p.fit resolved (als_params_fit,
+                               * or from the --init model) */
 };
 
 /*

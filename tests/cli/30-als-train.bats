@@ -17,7 +17,8 @@ setup_file() {
     gen-log --lines 3000 --seed 5 >log.csv
     als-map -q -V v -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp log.csv
     als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 t.trp
-    als-train -q -o base.model tr.csr
+    # oneDAL's rank and iterations, given: the warm-start tests below rely on rank 10
+    als-train -q -k 10 -n 5 -o base.model tr.csr
 }
 
 setup() {
@@ -51,10 +52,12 @@ npy_expected_size() {
     assert_empty "$stderr" stderr
     assert_match "$(first_line "$output")" '^usage: als-train '
     assert_contains "$output" "--export-npy DIR MODEL"
-    assert_contains "$output" "latent factors (default 10)"
-    assert_contains "$output" "iterations (default 5)"
-    assert_contains "$output" "(default 40)"
-    assert_contains "$output" "(default 0.01)"
+    assert_contains "$output" "latent factors (default 64"
+    assert_contains "$output" "iterations (default 15)"
+    assert_contains "$output" "(default 4 / mean |r|)"
+    assert_contains "$output" "implicit 30 (users/items)^0.3"
+    assert_contains "$output" "explicit 0.12"
+    assert_contains "$output" "oneDAL's defaults: -k 10 -n 5 -a 40 -l 0.01"
     run --separate-stderr als-train -h
     [[ $status -eq 0 ]]
     assert_match "$(first_line "$output")" '^usage: als-train '
@@ -104,9 +107,13 @@ npy_expected_size() {
     assert_contains "$output" "mode${T}implicit"
     assert_contains "$output" "solver${T}cg"
     assert_contains "$output" "seed${T}3"
-    assert_contains "$output" "iterations${T}5"
-    assert_contains "$output" "alpha${T}40"
-    assert_contains "$output" "lambda${T}0.01"
+    assert_contains "$output" "iterations${T}15"
+    # alpha and lambda left to the data: 4 / mean |r| and 30 (users / items)^0.3
+    local alpha lambda
+    alpha=$(als-csr --dump "$F/tr.csr" | awk '{ s += $3 < 0 ? -$3 : $3 } END { printf "%.9g", 4 * NR / s }')
+    lambda=$(awk 'BEGIN { printf "%.9g", 30 * (120 / 100) ^ 0.3 }')
+    assert_eq "$alpha" "$(info_field m.model alpha | awk '{ printf "%.9g", $1 }')"
+    assert_eq "$lambda" "$(info_field m.model lambda | awk '{ printf "%.9g", $1 }')"
     assert_match "$output" "data_checksum${T}[0-9a-f]{8}"
     # The same data gives the same checksum; other data another.
     assert_eq "$(info_field "$F/base.model" data_checksum)" "$(info_field m.model data_checksum)"
@@ -135,7 +142,36 @@ npy_expected_size() {
     run --separate-stderr als-train -o m.model "$F/tr.csr"
     [[ $status -eq 0 ]]
     assert_empty "$output" stdout
-    assert_match "$stderr" '^als-train: 120 users x 100 items, 10 factors, 5 iterations'
+    assert_match "$stderr" '^als-train: 120 users x 100 items, 64 factors, 15 iterations'
+    # -v says what was chosen; given values are kept as given
+    run --separate-stderr als-train -v -k 10 -n 5 -a 40 -l 0.01 -o m.model "$F/tr.csr"
+    [[ $status -eq 0 ]]
+    assert_contains "$stderr" "als-train: trained with -k 10 -n 5 -a 40 -l 0.01"
+    assert_eq 40 "$(info_field m.model alpha)"
+    assert_eq 0.01 "$(info_field m.model lambda)"
+}
+
+@test "train: a default rank larger than the data shrinks to fit; a given one is an error" {
+    printf 'u1,i1,1\nu1,i2,2\nu2,i2,1\nu3,i1,4\n' >tiny.csv
+    als-map -q -V tv -o tiny.trp tiny.csv
+    als-csr -q -V tv -o tiny.csr tiny.trp
+    run --separate-stderr als-train -q -o tiny.model tiny.csr
+    [[ $status -eq 0 ]]
+    assert_eq 2 "$(info_field tiny.model factors)"
+    run --separate-stderr als-train -q -k 3 -o tiny.model tiny.csr
+    [[ $status -eq 1 ]]
+    assert_contains "$stderr" "3 factors is more than the 3 users or 2 items"
+}
+
+@test "train: a warm start keeps the rank, alpha and lambda of its --init model" {
+    als-train -q -k 5 -n 2 -a 0.5 -l 7 -o w0.model "$F/tr.csr"
+    run --separate-stderr als-train -q -n 1 --init w0.model -o w1.model "$F/tr.csr"
+    [[ $status -eq 0 ]]
+    assert_eq 5 "$(info_field w1.model factors)"
+    assert_eq 0.5 "$(info_field w1.model alpha)"
+    assert_eq 7 "$(info_field w1.model lambda)"
+    als-train -q -n 1 -l 3 --init w0.model -o w2.model "$F/tr.csr"
+    assert_eq 3 "$(info_field w2.model lambda)"
 }
 
 # ---- determinism ----

@@ -88,6 +88,7 @@ job_of(int implicit, const char *train, const char *out)
     j.p.alpha = 2;
     j.p.seed = 5;
     j.p.threads = 1;
+    j.p.fit = 0; /* every parameter as given: the tests of the defaults set it again */
     j.train_path = train;
     j.output = out;
     return j;
@@ -628,4 +629,74 @@ TEST(export_npy_writes_both_factor_matrices)
     snprintf(dir, sizeof dir, "%s/x", j.output);
     T_EQ_INT(train_export_npy(j.output, dir, &d), ALS_EIO);
     T_EQ_STR(d.msg, msg);
+}
+
+/* ---- the defaults left to the data ---- */
+
+/* k capped by the shape, alpha 4 / mean |r| and lambda 30 (users / items)^0.3, computed
+ * here from the entries themselves, and recorded in the model as trained. */
+TEST(defaults_are_fitted_to_the_data_and_recorded)
+{
+    const char *tr = full_csr(0);
+    struct ent e[NU * NI];
+    size_t n = entries(0, NU, NI, e);
+    double sum = 0;
+    for (size_t t = 0; t < n; t++)
+        sum += fabs((double)e[t].v);
+    struct train_job j = job_of(1, tr, tpath("fit.model"));
+    als_params_default(&j.p, 1);
+    j.p.iters = 2;
+    j.p.threads = 1;
+    struct train_info info;
+    struct diag d = { 0 };
+    T_OK(train_run(&j, &info, &d));
+    uint32_t kmax = NU < NI ? NU : NI;
+    T_EQ_U64(info.params.k, kmax); /* 64 wanted, fewer rows than that */
+    T_NEAR(info.params.alpha, 4.0 / (sum / (double)n), 1e-12);
+    T_NEAR(info.params.lambda, 30.0 * pow((double)NU / (double)NI, 0.3), 1e-12);
+    T_EQ_U64(info.params.fit, 0);
+    struct model *m = NULL;
+    T_OK(model_open(&m, tpath("fit.model"), AFILE_VERIFY, &d));
+    if (m) {
+        T_EQ_U64(m->k, kmax);
+        T_NEAR(m->params.alpha, info.params.alpha, 1e-14 * info.params.alpha);
+        T_NEAR(m->params.lambda, info.params.lambda, 1e-14 * info.params.lambda);
+    }
+    model_free(m);
+    /* Given values are kept: only the bits left in fit are chosen. */
+    j.p.fit = ALS_FIT_ALPHA;
+    j.p.k = 2;
+    j.p.lambda = 0.5;
+    T_OK(train_run(&j, &info, &d));
+    T_EQ_U64(info.params.k, 2);
+    T_NEAR(info.params.lambda, 0.5, 0);
+    T_NEAR(info.params.alpha, 4.0 / (sum / (double)n), 1e-12);
+}
+
+/* A warm start continues the model it starts from: the rank, alpha and lambda that the
+ * options leave open come from it, not from the data. */
+TEST(a_warm_start_takes_what_is_not_given_from_the_init_model)
+{
+    const char *old = old_csr(0), *tr = full_csr(0);
+    struct train_job j = job_of(1, old, tpath("base.model"));
+    j.p.k = 2;
+    j.p.alpha = 0.75;
+    j.p.lambda = 3.5;
+    struct diag d = { 0 };
+    T_OK(train_run(&j, NULL, &d));
+    struct train_job w = job_of(1, tr, tpath("warm.model"));
+    als_params_default(&w.p, 1);
+    w.p.iters = 1;
+    w.p.threads = 1;
+    w.init = tpath("base.model");
+    struct train_info info;
+    T_OK(train_run(&w, &info, &d));
+    T_EQ_U64(info.params.k, 2);
+    T_NEAR(info.params.alpha, 0.75, 0);
+    T_NEAR(info.params.lambda, 3.5, 0);
+    /* A rank given again that differs is still refused. */
+    w.p.k = 3;
+    w.p.fit &= ~(unsigned)ALS_FIT_K;
+    T_EQ_INT(train_run(&w, &info, &d), ALS_EFORMAT);
+    T_TRUE(strstr(d.msg, "rank 2") != NULL && strstr(d.msg, "rank 3") != NULL);
 }
