@@ -21,4 +21,5 @@ for name, v in m.items():
 # the same numbers as the TSV, to its 6 decimals
 for l in tsv.splitlines()[1:]:
     f = l.split("\t")
-    assert abs(m[f[0]]["model"] - float(f[1])) < 1e-6 and abs(m[f[0]]["baseline"] - float(f[2])) < 1e-6, l
+    v = m[f[0]]
+    assert abs(v["model"] - float(f[1])) < 1e-6 and abs(v["baseline"] - float(f[2])) < 1e-6, l
