@@ -227,7 +227,7 @@ static const double xs3[] = { 1, 5, 10 };
 TEST(points_at_hand_computed_coordinates_nan_skipped)
 {
     const double a[] = { 0.2, 0.4, 0.3 };
-    const double b[] = { NAN, 0.1, 0.05 };
+    const double b[] = { (double)NAN, 0.1, 0.05 };
     const struct plot_series s[] = { { "model", "#1f77b4", 0, a },
                                      { "popularity", "#ff7f0e", 1, b } };
     char *svg = chart("two.svg", xs3, 3, s, 2);
@@ -282,7 +282,7 @@ TEST(points_at_hand_computed_coordinates_nan_skipped)
 
 TEST(infinite_values_are_skipped_and_do_not_set_the_scale)
 {
-    const double a[] = { INFINITY, 0.4, -INFINITY };
+    const double a[] = { (double)INFINITY, 0.4, -(double)INFINITY };
     const struct plot_series s[] = { { "m", "red", 0, a } };
     char *svg = chart("inf.svg", xs3, 3, s, 1);
     T_TRUE(svg != NULL);
@@ -317,7 +317,7 @@ TEST(no_points_and_no_series_are_still_well_formed)
         free(svg);
     }
     /* All values NaN: the same scale, nothing drawn. */
-    const double nan2[] = { NAN, NAN };
+    const double nan2[] = { (double)NAN, (double)NAN };
     const struct plot_series sn[] = { { "nan", "blue", 0, nan2 } };
     svg = chart("allnan.svg", xs3, 2, sn, 1);
     T_TRUE(svg != NULL);
