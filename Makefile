@@ -35,12 +35,12 @@ MANS      = $(sort $(wildcard man/*.[157]))
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 REPLAYS   = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/replay/%)
 
-.PHONY: all check unit replay bats asan demo bench quality install uninstall lint-man clean deps help fuzz
+.PHONY: all check layering unit replay bats asan demo bench quality install uninstall lint-man clean deps help fuzz
 
 all: $(PROGS) $(TOOLS)
 
 help:
-	@echo 'targets: all check unit bats asan demo bench quality install uninstall lint-man fuzz clean'
+	@echo 'targets: all check layering unit bats asan demo bench quality install uninstall lint-man fuzz clean'
 	@echo 'variables: PREFIX DESTDIR CC CFLAGS WERROR=1 B=<build dir> BLAS_PC BLAS_LIBS'
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
@@ -100,13 +100,34 @@ bats: all
 	@PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" bats tests/cli | tee $(B)/bats.tap; \
 	    exit $${PIPESTATUS[0]}
 
+# The layering rules of lib/README, as TAP into $(B)/layering.tap.
+layering: | $(B)
+	@sh tests/layering.sh | tee $(B)/layering.tap; exit $${PIPESTATUS[0]}
+
+# What git sees changed in the source tree (the build directory aside), to tell whether
+# the suites wrote into it. Outside a git work tree, or without git, it is always the
+# same line, so the comparison passes.
+TREE_STATE = if command -v git >/dev/null 2>&1 && \
+                git rev-parse --is-inside-work-tree >/dev/null 2>&1; then \
+                git status --porcelain --untracked-files=all -- . \
+                    $(if $(filter /%,$(B)),,':(exclude)$(B)'); \
+             else echo 'not a git work tree: not compared'; fi
+
 check: deps
 	@$(MAKE) --no-print-directory all
+	@$(TREE_STATE) >$(B)/tree.before
+	@$(MAKE) --no-print-directory layering
 	@$(MAKE) --no-print-directory unit
 	@$(MAKE) --no-print-directory replay
 	@$(MAKE) --no-print-directory bats
-	@cat $(B)/unit.tap $(B)/bats.tap | awk '/^ok / { p++ } /^not ok / { f++ } \
-	    END { printf "check: %d passed, %d failed\n", p, f }'
+	@cat $(B)/layering.tap $(B)/unit.tap $(B)/bats.tap | \
+	    awk '/^ok / { p++ } /^not ok / { f++ } END { printf "check: %d passed, %d failed\n", p, f }'
+	@$(TREE_STATE) >$(B)/tree.after; \
+	if ! cmp -s $(B)/tree.before $(B)/tree.after; then \
+	    echo 'check: the test suite changed the source tree:'; \
+	    diff $(B)/tree.before $(B)/tree.after | sed -n 's/^< /  before: /p; s/^> /  after:  /p'; \
+	    exit 1; \
+	fi
 
 asan: deps
 	@$(MAKE) --no-print-directory B=build-asan \
@@ -145,4 +166,4 @@ lint-man:
 	 else echo 'lint-man: mandoc not installed, skipped'; fi
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-clang

@@ -463,12 +463,12 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
     double *part = calloc(nu ? (size_t)nu : 1, sizeof *part);
     float *G = NULL;
     if (!part)
-        return NAN;
+        return (double)NAN;
     if (p->implicit) {
         G = xmem_alloc_aligned((size_t)k * k * sizeof *G);
         if (!G) {
             free(part);
-            return NAN;
+            return (double)NAN;
         }
         la_gram(m->items, k, m->V, 1.0f, 0.0f, G);
     }
@@ -486,8 +486,8 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
         uint64_t n = c->r.ptr[u + 1] - c->r.ptr[u];
         for (uint64_t t = c->r.ptr[u]; t < c->r.ptr[u + 1]; t++) {
             uint32_t i = c->r.idx[t];
-            double r = c->r.val[t];
-            double pred = dot(x, m->V + (size_t)i * k, k);
+            double r = (double)c->r.val[t];
+            double pred = (double)dot(x, m->V + (size_t)i * k, k);
             if (p->implicit) {
                 double conf = 1.0 + p->alpha * fabs(r), pref = r > 0 ? 1.0 : 0.0;
                 s += conf * (pref - pred) * (pref - pred) - pred * pred;
@@ -497,7 +497,7 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
                 s += (r - pred) * (r - pred);
             }
         }
-        double reg = dot(x, x, k);
+        double reg = (double)dot(x, x, k);
         if (!p->implicit && m->biases)
             reg += (double)m->ub[u] * (double)m->ub[u];
         s += p->lambda * (p->implicit ? 1.0 : (double)n) * reg;
@@ -508,7 +508,7 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
         loss += part[u];
     for (uint64_t i = 0; i < m->items; i++) {
         const float *y = m->V + i * k;
-        double reg = dot(y, y, k);
+        double reg = (double)dot(y, y, k);
         if (!p->implicit && m->biases)
             reg += (double)m->ib[i] * (double)m->ib[i];
         double n = (double)(c->t.ptr[i + 1] - c->t.ptr[i]);

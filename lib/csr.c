@@ -201,10 +201,10 @@ csr_build(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy, int dro
         uint64_t end = ptr[r + 1];
         for (uint64_t k = start; k < end;) {
             uint64_t e = k + 1;
-            double acc = c->r.val[k];
+            double acc = (double)c->r.val[k];
             int64_t t = tm ? tm[k] : 0;
             while (e < end && c->r.idx[e] == c->r.idx[k]) {
-                double v = c->r.val[e];
+                double v = (double)c->r.val[e];
                 switch (policy) {
                 case CSR_DUP_SUM:
                 case CSR_DUP_MEAN: acc += v; break;

@@ -358,7 +358,7 @@ ratemap_fit(struct ratemap *m, const double *v, size_t n)
         struct ratemap_step *s = &m->step[k];
         if (s->op != RATEMAP_MINMAX || s->fitted)
             continue;
-        double lo = INFINITY, hi = -INFINITY;
+        double lo = (double)INFINITY, hi = -(double)INFINITY;
         for (size_t i = 0; i < n; i++) {
             double x = v[i];
             for (unsigned j = 0; j < k; j++)

@@ -162,7 +162,7 @@ rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scrat
             double xn = 0;
             for (uint32_t t = 0; t < dim; t++)
                 xn += (double)xq[t] * (double)xq[t];
-            double tau = wv[r->k - 1];
+            double tau = (double)wv[r->k - 1];
             double eps = 4e-7 * (dim + 4) * sqrt(xn) * r->ymax +
                          2e-7 * (fabs(tau) + fabs((double)gemm_min) + 1.0);
             if (!((double)gemm_min + eps < tau - eps)) {

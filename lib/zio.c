@@ -602,9 +602,9 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         /* /dev/null, a FIFO, a terminal: nothing to replace atomically, write in place. */
         o->fd = open(path, O_WRONLY | O_CLOEXEC);
         if (o->fd < 0) {
-            int e = errno;
-            zio_out_abort(o);
-            return diag_set_errno(d, ALS_EIO, e, "cannot open '%s'", path);
+            int rc = diag_set_errno(d, ALS_EIO, errno, "cannot open '%s'", path);
+            zio_out_abort(o); /* frees path when it is the resolved link: message first */
+            return rc;
         }
         o->is_stdout = 1; /* i.e. not atomic */
         o->own_fd = 1;
@@ -642,13 +642,13 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         o->slot = -1;
     }
     if (o->fd < 0) {
-        int e = errno;
+        int rc = diag_set_errno(d, ALS_EIO, errno, "cannot create '%s'", path);
         tmp_unregister(o->slot);
         o->slot = -1;
         free(o->tmp_path);
         o->tmp_path = NULL;
-        zio_out_abort(o);
-        return diag_set_errno(d, ALS_EIO, e, "cannot create '%s'", path);
+        zio_out_abort(o); /* frees path when it is the resolved link: message first */
+        return rc;
     }
     return 0;
 }

@@ -666,6 +666,17 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_file_absent r.csr
 }
 
+@test "csr: -o a symlink to a directory names the directory the link resolves to" {
+    # The message used to be formatted from the resolved name after it was freed.
+    small_fixture
+    mkdir adir && ln -s adir link
+    run -1 --separate-stderr als-csr -V v -o link t.tsv
+    assert_stderr "als-csr: cannot open '$(pwd -P)/adir': Is a directory"
+    assert_eq "" "$(ls -A adir)" "files left in adir/"
+    [[ -L link ]]
+    no_temp_files .
+}
+
 @test "csr: an unwritable output leaves nothing behind; a failing run keeps the old file" {
     small_fixture
     run -1 --separate-stderr als-csr -V v -o nodir/r.csr t.tsv

@@ -331,22 +331,7 @@ grown_fixture() {
     cmp a.model b.model
     # Zero iterations: only the new rows are folded in, the old ones are the old model's.
     als-train -q -n 0 --init "$F/base.model" -o z.model tr2.csr
-    python3 - "$F/base.model" z.model <<'EOF'
-import struct, sys
-def usrf(p):
-    b = open(p, "rb").read()
-    rows, cols, k = struct.unpack_from("<QQQ", b, 24)
-    n = struct.unpack_from("<I", b, 64)[0]
-    for s in range(n):
-        tag, _, off, size = struct.unpack_from("<4sIQQ", b, 72 + 32 * s)
-        if tag == b"USRF":
-            return rows, k, b[off:off + size]
-ru, k, old = usrf(sys.argv[1])
-rn, k2, new = usrf(sys.argv[2])
-assert (ru, rn, k, k2) == (120, 160, 10, 10), (ru, rn, k, k2)
-assert new[:len(old)] == old, "old user rows changed"
-assert new[len(old):] != bytes(len(new) - len(old)), "new user rows are all zero"
-EOF
+    python3 "$ALS_TOP/tests/ref/train_init_rows.py" "$F/base.model" z.model 120 160 10
 }
 
 @test "train: --init a model of another rank, mode or a bigger shape is an error (1)" {

@@ -161,26 +161,7 @@ for r in rows:
     local table
     table=$(ev -k 1,5,10 --format table "$F/te.csr")
     local users=${table%% users*}
-    printf '%s\n' "$output" | python3 -c '
-import json, sys
-users, tsv = int(sys.argv[1]), sys.argv[2]
-o = json.loads(sys.stdin.read())
-assert isinstance(o, dict), o
-assert o["users"] == users, (o["users"], users)
-assert 0 < users <= 800, users
-m = o["metrics"]
-names = [l.split("\t")[0] for l in tsv.splitlines()[1:]]
-assert list(m) == names, (list(m), names)
-for name, v in m.items():
-    assert set(v) == {"model", "baseline", "lift"}, (name, v)
-    for x in v.values():
-        assert isinstance(x, float), (name, v)
-    assert abs(v["lift"] - v["model"] / v["baseline"]) < 1e-3, (name, v)
-# the same numbers as the TSV, to its 6 decimals
-for l in tsv.splitlines()[1:]:
-    f = l.split("\t")
-    assert abs(m[f[0]]["model"] - float(f[1])) < 1e-6 and abs(m[f[0]]["baseline"] - float(f[2])) < 1e-6, l
-' "$users" "$tsv"
+    printf '%s\n' "$output" | python3 "$ALS_TOP/tests/ref/eval_json_check.py" "$users" "$tsv"
 }
 
 @test "eval: on planted clusters the model beats popularity (ndcg@10, hit@10, auc lift > 1)" {
@@ -211,25 +192,7 @@ for l in tsv.splitlines()[1:]:
     run -0 --separate-stderr ev -k 1,5,10,20 --plot pr.svg "$F/te.csr"
     assert_file_exists pr.svg
     no_temp_files .
-    python3 - pr.svg <<'EOF'
-import sys
-from xml.dom import minidom
-doc = minidom.parse(sys.argv[1])
-svg = doc.documentElement
-assert svg.tagName == "svg", svg.tagName
-assert svg.getAttribute("xmlns") == "http://www.w3.org/2000/svg"
-lines = doc.getElementsByTagName("polyline")
-assert len(lines) == 4, len(lines)
-for p in lines:
-    pts = p.getAttribute("points").split()
-    assert len(pts) == 4, pts
-    for xy in pts:
-        x, y = (float(v) for v in xy.split(","))
-        assert 0 <= x <= 640 and 0 <= y <= 420, xy
-text = " ".join(t.firstChild.data for t in doc.getElementsByTagName("text") if t.firstChild)
-for name in ("model precision", "model recall", "popularity precision", "popularity recall"):
-    assert name in text, name
-EOF
+    python3 "$ALS_TOP/tests/ref/eval_plot_check.py" pr.svg 4
     # -q: no report, the plot still written
     run -0 --separate-stderr ev -q -k 5 --plot q.svg "$F/te.csr"
     assert_empty "$output" stdout

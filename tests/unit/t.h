@@ -50,7 +50,7 @@ static int t_ncases, t_failed_here;
     do { if ((size_t)(alen) != (size_t)(blen) || memcmp((a), (b), (blen)) != 0)         \
              T_FAIL("%s differs from %s", #a, #b); } while (0)
 #define T_NEAR(a, b, tol)                                                               \
-    do { double t_a_ = (a), t_b_ = (b);                                                 \
+    do { double t_a_ = (double)(a), t_b_ = (double)(b);                                                 \
          if (!(fabs(t_a_ - t_b_) <= (tol)))                                             \
              T_FAIL("%s == %.9g, expected %.9g +- %g", #a, t_a_, t_b_, (double)(tol));  \
     } while (0)

@@ -81,7 +81,7 @@ fx_make(struct fx *f, uint64_t nu, uint64_t ni, uint64_t nnz, int kind, uint64_t
                 v = -v;
         }
         f->obs[u * ni + i] = 1;
-        f->R[u * ni + i] = v;
+        f->R[u * ni + i] = (double)v;
         if (csr_coo_push(&coo, u, i, v, NULL) < 0)
             abort();
         n++;

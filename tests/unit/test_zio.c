@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_zio: line input from plain and gzip files (members, long lines, truncation), raw
  * reads and peeks, and atomic output (commit, abort, temporary file, stdout). */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
@@ -606,4 +607,54 @@ TEST(out_dash_is_stdout)
     unsigned char *b = slurp(p, &len);
     T_EQ_MEM(b, len, "to stdout\n", 10);
     free(b);
+}
+
+/* The message of a failed open names the file the link resolves to. The resolved name is
+ * the one zio_out_open owns and frees on the way out, so the message must be made first:
+ * formatting it after the cleanup read freed memory (ASan: heap-use-after-free). */
+TEST(out_through_symlink_to_directory_fails_with_its_name)
+{
+    const char *dir = tpath("a-dir");
+    const char *link = tpath("link-to-dir");
+    struct zio_out o;
+    struct diag d;
+    T_OK(mkdir(dir, 0700));
+    T_OK(symlink("a-dir", link));
+    char *real = realpath(dir, NULL); /* t_dir may itself lie under a link */
+    T_TRUE(real != NULL);
+    if (!real)
+        return;
+    T_EQ_INT(zio_out_open(&o, link, &d), ALS_EIO);
+    char want[700];
+    snprintf(want, sizeof want, "cannot open '%s': %s", real, strerror(EISDIR));
+    T_EQ_STR(d.msg, want);
+    T_EQ_INT(d.sys_errno, EISDIR);
+    zio_out_abort(&o); /* safe after a failed open */
+    free(real);
+}
+
+/* The same on the other error path: the link's target is a regular file, but no temporary
+ * can be created beside it. /proc refuses new files even to root; where /proc/version is
+ * not a regular file the case cannot be built and is skipped. */
+TEST(out_through_symlink_into_unwritable_directory_names_the_target)
+{
+    struct stat st;
+    if (stat("/proc/version", &st) != 0 || !S_ISREG(st.st_mode)) {
+        printf("# skip: /proc/version is not a regular file here\n");
+        return;
+    }
+    const char *link = tpath("link-to-proc");
+    struct zio_out o;
+    struct diag d;
+    T_OK(symlink("/proc/version", link));
+    int rc = zio_out_open(&o, link, &d);
+    T_EQ_INT(rc, ALS_EIO);
+    if (rc == 0) {
+        zio_out_abort(&o);
+        return;
+    }
+    char want[700];
+    snprintf(want, sizeof want, "cannot create '/proc/version': %s", strerror(d.sys_errno));
+    T_EQ_STR(d.msg, want);
+    T_TRUE(d.sys_errno != 0);
 }
