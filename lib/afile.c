@@ -472,6 +472,15 @@ afile_verify_section(const struct afile *f, const char tag[4], struct diag *d)
     return verify_one(f, f->path, s, d);
 }
 
+int
+afile_verify_all(const struct afile *f, struct diag *d)
+{
+    int rc = 0;
+    for (unsigned i = 0; i < f->nsec && rc == 0; i++)
+        rc = verify_one(f, f->path, &f->sec[i], d);
+    return rc;
+}
+
 void
 afile_close(struct afile *f)
 {

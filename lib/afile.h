@@ -113,6 +113,10 @@ int afile_section(const struct afile *f, const char tag[4], uint32_t dtype, cons
 /* Check the CRC-32 of one section (for readers that opened without AFILE_VERIFY). */
 int afile_verify_section(const struct afile *f, const char tag[4], struct diag *d) ALS_MUSTCHECK;
 
+/* Check the CRC-32 of every section in directory order: 0, or ALS_ECHECKSUM naming the
+ * first damaged section, with afile_verify_section's message. */
+int afile_verify_all(const struct afile *f, struct diag *d) ALS_MUSTCHECK;
+
 void afile_close(struct afile *f);
 
 /* One number for the contents of an open file: its section CRC-32s combined in order.

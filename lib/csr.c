@@ -11,13 +11,13 @@
 #include "xmem.h"
 #include "zio.h"
 
-static const char *const dup_names[] = { "sum", "max", "min", "mean", "first", "last" };
+const char *const csr_dup_names[] = { "sum", "max", "min", "mean", "first", "last", NULL };
 
 int
 csr_parse_dup(const char *name, int *policy)
 {
     for (int k = 0; k < 6; k++)
-        if (strcmp(name, dup_names[k]) == 0) {
+        if (strcmp(name, csr_dup_names[k]) == 0) {
             *policy = k;
             return 0;
         }
@@ -27,7 +27,7 @@ csr_parse_dup(const char *name, int *policy)
 const char *
 csr_dup_name(int policy)
 {
-    return policy >= 0 && policy < 6 ? dup_names[policy] : "?";
+    return policy >= 0 && policy < 6 ? csr_dup_names[policy] : "?";
 }
 
 void

@@ -40,6 +40,8 @@ enum { CSR_DUP_SUM, CSR_DUP_MAX, CSR_DUP_MIN, CSR_DUP_MEAN, CSR_DUP_FIRST, CSR_D
 /* Parse "sum", "max", ... into *policy; ALS_EUSAGE for anything else. */
 int csr_parse_dup(const char *name, int *policy);
 const char *csr_dup_name(int policy);
+/* The policy names in CSR_DUP_* order, NULL-terminated (for an option parser). */
+extern const char *const csr_dup_names[];
 
 /* Raw triples as read, in input order. */
 struct csr_coo {

@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "afile.h"
+#include "csr.h"
 #include "ratemap.h"
 #include "timefmt.h"
 #include "zio.h"
@@ -310,4 +311,64 @@ triples_reader_close(struct triples_reader *r)
     zio_in_close(r->in);
     free(r->blk);
     memset(r, 0, sizeof *r);
+}
+
+int
+triples_read_coo(const char *path, struct csr_coo *coo, uint64_t *rows, uint64_t *cols,
+                 struct diag *d)
+{
+    struct triples_reader tr;
+    struct triple t;
+    uint64_t maxu = 0, maxi = 0;
+    int first = 1, with_time = 0;
+    int rc = triples_reader_open(&tr, path, d);
+    if (rc < 0)
+        return rc;
+    if (tr.text) {
+        /* Nothing at all is not an empty stream (als-map always writes a header and an
+         * end marker): it is what a failed producer leaves in a pipe. */
+        const void *p;
+        size_t got;
+        if ((rc = zio_in_peek(tr.in, &p, 1, &got, d)) >= 0 && got == 0)
+            rc = diag_set(d, ALS_EFORMAT, "%s: empty input, no triples stream",
+                          strcmp(path, "-") ? path : "(stdin)");
+        if (rc < 0)
+            goto out;
+    }
+    while ((rc = triples_read(&tr, &t, d)) > 0) {
+        int has = tr.has_time; /* text lines each have a time or not: all must agree */
+        if (first) {
+            with_time = has;
+            first = 0;
+        } else if (has != with_time) {
+            rc = diag_set(d, ALS_EFORMAT, "%s: record %llu %s, the first %s", path,
+                          (unsigned long long)tr.total,
+                          has ? "has a time column" : "lacks a time column",
+                          has ? "did not" : "had one");
+            goto out;
+        }
+        if (!isfinite(t.value)) {
+            rc = diag_set(d, ALS_EFORMAT, "%s: record %llu: value is not finite", path,
+                          (unsigned long long)tr.total);
+            goto out;
+        }
+        if (csr_coo_push(coo, t.user, t.item, t.value, with_time ? &t.time : NULL) < 0) {
+            rc = diag_set(d, ALS_ENOMEM, "out of memory");
+            goto out;
+        }
+        maxu = (uint64_t)t.user + 1 > maxu ? (uint64_t)t.user + 1 : maxu;
+        maxi = (uint64_t)t.item + 1 > maxi ? (uint64_t)t.item + 1 : maxi;
+    }
+    if (rc < 0)
+        goto out;
+    /* A binary stream's end marker states the vocabulary sizes: they are the shape. */
+    *rows = tr.text ? maxu : tr.users;
+    *cols = tr.text ? maxi : tr.items;
+    if (!tr.text && (maxu > tr.users || maxi > tr.items))
+        rc = diag_set(d, ALS_EFORMAT, "%s: indices exceed the %llu users and %llu items "
+                      "its end marker declares", path, (unsigned long long)tr.users,
+                      (unsigned long long)tr.items);
+out:
+    triples_reader_close(&tr);
+    return rc;
 }

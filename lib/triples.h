@@ -7,6 +7,7 @@
 
 #include "diag.h"
 
+struct csr_coo;
 struct zio_in;
 struct zio_out;
 
@@ -65,5 +66,16 @@ int triples_reader_open(struct triples_reader *r, const char *path, struct diag 
  * file and record or line in the message. */
 int triples_read(struct triples_reader *r, struct triple *t, struct diag *d) ALS_MUSTCHECK;
 void triples_reader_close(struct triples_reader *r);
+
+/*
+ * Read every triple of path ("-" is stdin) into coo (initialised by the caller, who
+ * releases it, also on error), with times when the records carry them. *rows and *cols
+ * get the sizes the end marker of a binary stream declares, or for text the largest
+ * index + 1. ALS_EFORMAT for input that is empty (what a failed producer leaves in a
+ * pipe), records that disagree about having a time, a value that is not finite, or
+ * indices beyond the declared sizes; ALS_ENOMEM; the reader's errors.
+ */
+int triples_read_coo(const char *path, struct csr_coo *coo, uint64_t *rows, uint64_t *cols,
+                     struct diag *d) ALS_MUSTCHECK;
 
 #endif

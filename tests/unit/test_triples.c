@@ -11,6 +11,7 @@
 #include <zlib.h>
 
 #include "afile.h"
+#include "csr.h"
 #include "diag.h"
 #include "triples.h"
 #include "zio.h"
@@ -515,4 +516,106 @@ TEST(end_marker_count_mismatch)
     snprintf(want, sizeof want, "'%s': end marker says 4 records, stream had 3", p);
     T_EQ_STR(d.msg, want);
     free(b);
+}
+
+/* ---- triples_read_coo: a whole stream into COO arrays ---- */
+
+TEST(read_coo_binary_keeps_order_and_end_marker_shape)
+{
+    static const struct triple t[] = {
+        { 2, 0, 1.5f, 30 }, { 0, 3, -2.0f, 10 }, { 2, 0, 4.0f, 20 }, { 1, 1, 0.0f, 5 },
+    };
+    const char *p = tpath("coo.trip");
+    T_OK(write_stream(p, t, 4, 1, 0, 7, 9));
+    struct csr_coo coo = { 0 };
+    uint64_t rows = 0, cols = 0;
+    struct diag d = { 0 };
+    T_OK(triples_read_coo(p, &coo, &rows, &cols, &d));
+    /* The end marker's sizes, not the largest index + 1 (3 x 4). */
+    T_EQ_U64(rows, 7);
+    T_EQ_U64(cols, 9);
+    T_EQ_U64(coo.n, 4);
+    T_TRUE(coo.time != NULL);
+    for (uint64_t k = 0; k < coo.n && k < 4; k++) {
+        T_EQ_U64(coo.u[k], t[k].user);
+        T_EQ_U64(coo.i[k], t[k].item);
+        T_TRUE(coo.v[k] == t[k].value);
+        if (coo.time)
+            T_EQ_INT(coo.time[k], t[k].time);
+    }
+    csr_coo_release(&coo);
+
+    /* Without time the COO has no time array. */
+    T_OK(write_stream(p, t, 4, 0, 0, 3, 4));
+    T_OK(triples_read_coo(p, &coo, &rows, &cols, &d));
+    T_TRUE(coo.time == NULL);
+    T_EQ_U64(rows, 3);
+    T_EQ_U64(cols, 4);
+    csr_coo_release(&coo);
+}
+
+TEST(read_coo_text_shape_is_largest_index_plus_one)
+{
+    const char *p = tpath("coo.tsv");
+    static const char text[] = "0\t5\t1\n3\t0\t2.5\n3\t5\t-1\n";
+    T_OK(spit(p, text, sizeof text - 1));
+    struct csr_coo coo = { 0 };
+    uint64_t rows = 0, cols = 0;
+    struct diag d = { 0 };
+    T_OK(triples_read_coo(p, &coo, &rows, &cols, &d));
+    T_EQ_U64(rows, 4);
+    T_EQ_U64(cols, 6);
+    T_EQ_U64(coo.n, 3);
+    T_TRUE(coo.time == NULL);
+    if (coo.n == 3) {
+        T_EQ_U64(coo.u[1], 3);
+        T_EQ_U64(coo.i[1], 0);
+        T_NEAR((double)coo.v[1], 2.5, 0);
+        T_NEAR((double)coo.v[2], -1, 0);
+    }
+    csr_coo_release(&coo);
+}
+
+/* Each refusal with its code and the words of its message. */
+TEST(read_coo_refusals)
+{
+    static const struct {
+        const char *text, *words;
+        int code;
+    } cases[] = {
+        { "", "empty input, no triples stream", ALS_EFORMAT },
+        { "0\t0\t1\t100\n1\t1\t2\n", "record 2 lacks a time column, the first had one",
+          ALS_EFORMAT },
+        { "0\t0\t1\n1\t1\t2\t100\n", "record 2 has a time column, the first did not",
+          ALS_EFORMAT },
+    };
+    const char *p = tpath("bad.tsv");
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        T_OK(spit(p, cases[k].text, strlen(cases[k].text)));
+        struct csr_coo coo = { 0 };
+        uint64_t rows = 0, cols = 0;
+        struct diag d = { 0 };
+        T_EQ_INT(triples_read_coo(p, &coo, &rows, &cols, &d), cases[k].code);
+        if (!strstr(d.msg, cases[k].words))
+            T_FAIL("case %zu: message '%s'", k, d.msg);
+        csr_coo_release(&coo);
+    }
+
+    /* A binary stream whose indices exceed the sizes its end marker declares. */
+    static const struct triple t[] = { { 0, 0, 1, 0 }, { 4, 1, 1, 0 } };
+    const char *b = tpath("over.trip");
+    T_OK(write_stream(b, t, 2, 0, 0, 4, 2));
+    struct csr_coo coo = { 0 };
+    uint64_t rows = 0, cols = 0;
+    struct diag d = { 0 };
+    T_EQ_INT(triples_read_coo(b, &coo, &rows, &cols, &d), ALS_EFORMAT);
+    T_TRUE(strstr(d.msg, "indices exceed the 4 users and 2 items") != NULL);
+    csr_coo_release(&coo);
+
+    /* Text refuses 'inf' as it parses; a binary record can hold one, and is refused here. */
+    static const struct triple inf[] = { { 0, 0, 1, 0 }, { 1, 1, INFINITY, 0 } };
+    T_OK(write_stream(b, inf, 2, 0, 0, 2, 2));
+    T_EQ_INT(triples_read_coo(b, &coo, &rows, &cols, &d), ALS_EFORMAT);
+    T_TRUE(strstr(d.msg, "record 2: value is not finite") != NULL);
+    csr_coo_release(&coo);
 }
