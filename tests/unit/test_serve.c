@@ -453,10 +453,15 @@ TEST(cold_popular_answers_by_training_count_without_seen_and_masked_items)
     /* nobody: unknown, nothing seen; the counts have ties (going by index). */
     size_t nw = popular_ref(drop, 4, want, sc);
     T_TRUE(n >= nw && same_answer(l, nw, "nobody", want, nw, sc));
-    /* u5: in the vocabulary without factors: popular too. */
-    size_t nw5 = 4;
-    for (size_t r = nw; r < nw + nw5 && r < n; r++)
-        T_EQ_STR(l[r].q, "u5");
+    /* u5: in the vocabulary without factors; its CSR items (i2, i6) are seen, though
+     * the popularity list reaches i6 before i2. */
+    unsigned char seen5[NI];
+    seen_of(5, seen5);
+    for (int i = 0; i < NI; i++)
+        seen5[i] |= drop[i];
+    int want5[NI];
+    size_t nw5 = popular_ref(seen5, 4, want5, sc);
+    T_TRUE(n >= nw + nw5 && same_answer(l + nw, nw5, "u5", want5, nw5, sc));
     for (size_t r = 0; r < nw + nw5 && r < n; r++)
         T_EQ_STR(l[r].src, "popular");
     /* u2 keeps its model answer. */
