@@ -64,39 +64,22 @@ static const char help[] =
     "Exit status: 0 success, 1 runtime or data error, 2 usage error. See als-map(1).\n";
 
 enum {
-    OPT_APPEND = CLI_OPT_FIRST_PROGRAM,
-    OPT_FROZEN,
-    OPT_STRICT,
-    OPT_FORCE,
-    OPT_LEVELS,
-    OPT_TRANSFORM,
-    OPT_TEXT,
-    OPT_DUMP,
-    OPT_ON_ERROR,
-    OPT_MAX_ERRORS,
-    OPT_NO_HEADER
+    OPT_APPEND = CLI_OPT_FIRST_PROGRAM, OPT_FROZEN, OPT_STRICT, OPT_FORCE, OPT_LEVELS,
+    OPT_TRANSFORM, OPT_TEXT, OPT_DUMP, OPT_ON_ERROR, OPT_MAX_ERRORS, OPT_NO_HEADER
 };
 
 static const struct option longopts[] = {
     CLI_COMMON_LONGOPTS,
-    { "user", required_argument, NULL, 'u' },
-    { "item", required_argument, NULL, 'i' },
-    { "rating", required_argument, NULL, 'r' },
-    { "time", required_argument, NULL, 't' },
-    { "header", no_argument, NULL, 'H' },
-    { "no-header", no_argument, NULL, OPT_NO_HEADER },
-    { "delimiter", required_argument, NULL, 'F' },
-    { "vocab", required_argument, NULL, 'V' },
-    { "output", required_argument, NULL, 'o' },
-    { "force-tty", no_argument, NULL, 'f' },
-    { "append", no_argument, NULL, OPT_APPEND },
-    { "frozen", no_argument, NULL, OPT_FROZEN },
-    { "strict", no_argument, NULL, OPT_STRICT },
-    { "force", no_argument, NULL, OPT_FORCE },
+    { "user", required_argument, NULL, 'u' }, { "item", required_argument, NULL, 'i' },
+    { "rating", required_argument, NULL, 'r' }, { "time", required_argument, NULL, 't' },
+    { "header", no_argument, NULL, 'H' }, { "no-header", no_argument, NULL, OPT_NO_HEADER },
+    { "delimiter", required_argument, NULL, 'F' }, { "vocab", required_argument, NULL, 'V' },
+    { "output", required_argument, NULL, 'o' }, { "force-tty", no_argument, NULL, 'f' },
+    { "append", no_argument, NULL, OPT_APPEND }, { "frozen", no_argument, NULL, OPT_FROZEN },
+    { "strict", no_argument, NULL, OPT_STRICT }, { "force", no_argument, NULL, OPT_FORCE },
     { "levels", required_argument, NULL, OPT_LEVELS },
     { "transform", required_argument, NULL, OPT_TRANSFORM },
-    { "text", no_argument, NULL, OPT_TEXT },
-    { "dump", required_argument, NULL, OPT_DUMP },
+    { "text", no_argument, NULL, OPT_TEXT }, { "dump", required_argument, NULL, OPT_DUMP },
     { "on-error", required_argument, NULL, OPT_ON_ERROR },
     { "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
     { NULL, 0, NULL, 0 }

@@ -58,30 +58,17 @@ static const char help[] =
     "Exit status: 0 success, 1 runtime or data error, 2 usage error. See als-train(1).\n";
 
 enum {
-    OPT_IMPLICIT = CLI_OPT_FIRST_PROGRAM,
-    OPT_EXPLICIT,
-    OPT_SOLVER,
-    OPT_CG_STEPS,
-    OPT_BIASES,
-    OPT_NO_BIASES,
-    OPT_INIT,
-    OPT_VALIDATE,
-    OPT_LOSS,
-    OPT_PROGRESS_OPT,
-    OPT_INFO,
-    OPT_EXPORT
+    OPT_IMPLICIT = CLI_OPT_FIRST_PROGRAM, OPT_EXPLICIT, OPT_SOLVER, OPT_CG_STEPS, OPT_BIASES,
+    OPT_NO_BIASES, OPT_INIT, OPT_VALIDATE, OPT_LOSS, OPT_PROGRESS_OPT, OPT_INFO, OPT_EXPORT
 };
 
 static const struct option longopts[] = {
     /* before the common options: --progress takes an optional argument here */
     { "progress", optional_argument, NULL, OPT_PROGRESS_OPT },
     CLI_COMMON_LONGOPTS,
-    { "output", required_argument, NULL, 'o' },
-    { "factors", required_argument, NULL, 'k' },
-    { "iterations", required_argument, NULL, 'n' },
-    { "alpha", required_argument, NULL, 'a' },
-    { "lambda", required_argument, NULL, 'l' },
-    { "implicit", no_argument, NULL, OPT_IMPLICIT },
+    { "output", required_argument, NULL, 'o' }, { "factors", required_argument, NULL, 'k' },
+    { "iterations", required_argument, NULL, 'n' }, { "alpha", required_argument, NULL, 'a' },
+    { "lambda", required_argument, NULL, 'l' }, { "implicit", no_argument, NULL, OPT_IMPLICIT },
     { "explicit", no_argument, NULL, OPT_EXPLICIT },
     { "solver", required_argument, NULL, OPT_SOLVER },
     { "cg-steps", required_argument, NULL, OPT_CG_STEPS },
@@ -89,8 +76,7 @@ static const struct option longopts[] = {
     { "no-biases", no_argument, NULL, OPT_NO_BIASES },
     { "init", required_argument, NULL, OPT_INIT },
     { "validate", required_argument, NULL, OPT_VALIDATE },
-    { "loss", no_argument, NULL, OPT_LOSS },
-    { "info", required_argument, NULL, OPT_INFO },
+    { "loss", no_argument, NULL, OPT_LOSS }, { "info", required_argument, NULL, OPT_INFO },
     { "export-npy", required_argument, NULL, OPT_EXPORT },
     { "force-tty", no_argument, NULL, 'f' },
     { NULL, 0, NULL, 0 }
