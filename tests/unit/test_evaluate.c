@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_evaluate: metrics_evaluate (every ranking metric at several cutoffs, MRR, AUC, the
  * popularity baseline) and metrics_rating's fallback, on cases computed by hand; ties ranked
- * as rec_block ranks them, against a naive sort. */
+ * as rec_block ranks them, against a naive sort; evaluate_run on files. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +9,7 @@
 
 #include "csr.h"
 #include "diag.h"
+#include "evaluate.h"
 #include "metrics.h"
 #include "model.h"
 #include "recommend.h"
@@ -1026,5 +1027,193 @@ TEST(rating_mean_by_hand)
     T_EQ_U64(r.n, 0);
     T_TRUE(r.rmse == 0.0 && r.mae == 0.0);
     csr_free(te);
+    csr_free(empty);
+}
+
+/* ---- evaluate_run: als-eval's job on files ---- */
+
+static const char *
+saved_model(const struct model *m, const char *name)
+{
+    struct diag d = { 0 };
+    const char *p = tpath(name);
+    if (model_save(m, p, &d) < 0) {
+        printf("# model_save: %s\n", d.msg);
+        abort();
+    }
+    return p;
+}
+
+static const char *
+saved_csr(const struct csr *c, const char *name)
+{
+    struct diag d = { 0 };
+    const char *p = tpath(name);
+    if (csr_save(c, p, &d) < 0) {
+        printf("# csr_save: %s\n", d.msg);
+        abort();
+    }
+    return p;
+}
+
+/* The three reports are metrics_evaluate's on the same data, bit for bit; an implicit
+ * model has no rating errors. */
+TEST(evaluate_run_is_the_three_evaluations)
+{
+    struct model *m = model_of(5, 5, 1, 0, AU, AV);
+    struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
+    const unsigned cuts[] = { 1, 2, 3 };
+    struct evaluate_opts o = { saved_model(m, "m.als"), saved_csr(tr, "tr.csr"),
+                               saved_csr(te, "te.csr"), NULL, cuts, 3, 0, 2 };
+    struct evaluate_result r;
+    struct metrics_report want, pop;
+    struct diag d = { 0 };
+    T_OK(metrics_evaluate(m, tr, te, cuts, 3, 0, 1, &want, &d));
+    T_OK(metrics_evaluate(NULL, tr, te, cuts, 3, 0, 1, &pop, &d));
+    T_OK(evaluate_run(&o, &r, &d));
+    T_TRUE(memcmp(&r.model, &want, sizeof want) == 0);
+    T_TRUE(memcmp(&r.popularity, &pop, sizeof pop) == 0);
+    T_EQ_INT(r.has_previous, 0);
+    T_EQ_INT(r.rated, 0);
+    T_NEAR(r.model.mrr, 5.0 / 6, EPS); /* the hand-computed case at the top */
+    /* the same model as the previous one: the same numbers */
+    o.previous = o.model;
+    T_OK(evaluate_run(&o, &r, &d));
+    T_EQ_INT(r.has_previous, 1);
+    T_TRUE(memcmp(&r.previous, &want, sizeof want) == 0);
+    model_free(m);
+    csr_free(tr);
+    csr_free(te);
+}
+
+/*
+ * An explicit model, 2 users x 3 items, k = 1, mu = 3, ub = [0.5, -1], ib = [0.25, -0.5, 1],
+ * U = [2, 0] (user 1: no factors), V = [1, 0.5, 0] (item 2: no factors). train
+ * {(0,0) 4, (1,1) 2}: mean 3, range [2, 4]. test {(0,1) 5, (0,2) 1, (1,0) 3}:
+ *   (0,1): 3 + 0.5 - 0.5 + 2 * 0.5 = 4 (inside [2, 4]): err 1
+ *   (0,2): no factors: 3 + 0.5 + 1 = 4.5, clipped to 4: err -3       fallback
+ *   (1,0): no factors: 3 - 1 + 0.25 = 2.25: err 0.75                 fallback
+ *   rmse sqrt((1 + 9 + 0.5625) / 3), mae 4.75 / 3, fallback 2
+ * The training mean 3: errors 2 -2 0: rmse sqrt(8 / 3), mae 4 / 3.
+ */
+TEST(evaluate_run_rating_errors_of_an_explicit_model)
+{
+    float U[] = { 2, 0 }, V[] = { 1, 0.5f, 0 };
+    struct ent train[] = { { 0, 0, 4 }, { 1, 1, 2 } };
+    struct ent test[] = { { 0, 1, 5 }, { 0, 2, 1 }, { 1, 0, 3 } };
+    struct model *m = model_of(2, 3, 1, 1, U, V);
+    struct csr *tr = csr_of(train, 2, 2, 3), *te = csr_of(test, 3, 2, 3);
+    m->mu = 3.0;
+    m->ub[0] = 0.5f;
+    m->ub[1] = -1.0f;
+    m->ib[0] = 0.25f;
+    m->ib[1] = -0.5f;
+    m->ib[2] = 1.0f;
+    const unsigned cuts[] = { 1 };
+    const char *mp = saved_model(m, "e.als");
+    struct evaluate_opts o = { mp, saved_csr(tr, "etr.csr"), saved_csr(te, "ete.csr"), mp,
+                               cuts, 1, 0, 1 };
+    struct evaluate_result r;
+    struct diag d = { 0 };
+    T_OK(evaluate_run(&o, &r, &d));
+    T_EQ_INT(r.rated, 1);
+    T_EQ_INT(r.biases, 1);
+    T_NEAR(r.mean, 3.0, EPS);
+    T_EQ_U64(r.rating.n, 3);
+    T_EQ_U64(r.rating.fallback, 2);
+    T_NEAR(r.rating.rmse, sqrt(10.5625 / 3), 1e-7);
+    T_NEAR(r.rating.mae, 4.75 / 3, 1e-7);
+    T_NEAR(r.rating_mean.rmse, sqrt(8.0 / 3), EPS);
+    T_NEAR(r.rating_mean.mae, 4.0 / 3, EPS);
+    T_TRUE(memcmp(&r.rating_previous, &r.rating, sizeof r.rating) == 0);
+    model_free(m);
+    csr_free(tr);
+    csr_free(te);
+}
+
+/* A previous model from before the vocabulary grew (fewer users) is grown to today's
+ * shape: its report is that of model_grow's model. One of another data set (more users)
+ * is refused, naming both files. */
+TEST(evaluate_run_grows_an_older_previous_model)
+{
+    struct model *m = model_of(5, 5, 1, 0, AU, AV), *old = model_of(4, 5, 1, 0, AU, AV);
+    struct model *big = model_of(6, 5, 1, 0, (const float[]){ 1, 1, 1, 1, 1, 1 }, AV), *g;
+    struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
+    const unsigned cuts[] = { 1, 3 };
+    struct evaluate_opts o = { saved_model(m, "g.als"), saved_csr(tr, "gtr.csr"),
+                               saved_csr(te, "gte.csr"), saved_model(old, "old.als"), cuts, 2,
+                               0, 1 };
+    struct evaluate_result r;
+    struct metrics_report want;
+    struct diag d = { 0 };
+    T_OK(model_grow(&g, old, 5, 5, &d));
+    T_OK(metrics_evaluate(g, tr, te, cuts, 2, 0, 1, &want, &d));
+    T_OK(evaluate_run(&o, &r, &d));
+    T_EQ_INT(r.has_previous, 1);
+    T_TRUE(memcmp(&r.previous, &want, sizeof want) == 0);
+    /* user 4 has no factors in the grown model, and no relevant test items: only u0, u1, u3
+     * count, whose rows are the same: the previous report equals the model's */
+    T_TRUE(memcmp(&r.previous, &r.model, sizeof want) == 0);
+    char msg[512];
+    o.previous = saved_model(big, "big.als");
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "model '%s' is 6 x 5 but '%s' is 5 x 5: they were not made "
+             "from the same data", o.previous, o.train);
+    T_EQ_STR(d.msg, msg);
+    model_free(m);
+    model_free(old);
+    model_free(big);
+    model_free(g);
+    csr_free(tr);
+    csr_free(te);
+}
+
+TEST(evaluate_run_refuses_what_does_not_fit)
+{
+    const float V6[] = { 6, 5, 4, 3, 2, 1 };
+    struct model *m = model_of(5, 5, 1, 0, AU, AV), *m6 = model_of(5, 6, 1, 0, AU, V6);
+    struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
+    struct csr *te6 = csr_of(atest, 8, 6, 5), *empty = csr_of(atest, 0, 5, 5);
+    const unsigned cuts[] = { 1 };
+    struct evaluate_opts o = { saved_model(m, "f.als"), saved_csr(tr, "ftr.csr"),
+                               saved_csr(te6, "fte6.csr"), NULL, cuts, 1, 0, 1 };
+    struct evaluate_result r;
+    struct diag d = { 0 };
+    char msg[512];
+    /* the two CSRs of different shapes */
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "'%s' is 5 x 5 but '%s' is 6 x 5: not the two parts of one "
+             "split", o.train, o.test);
+    T_EQ_STR(d.msg, msg);
+    /* a model of another shape */
+    o.test = saved_csr(te, "fte.csr");
+    o.model = saved_model(m6, "f6.als");
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "model '%s' is 5 x 6 but '%s' is 5 x 5: they were not made "
+             "from the same data", o.model, o.train);
+    T_EQ_STR(d.msg, msg);
+    /* a test part without entries */
+    o.model = tpath("f.als");
+    o.test = saved_csr(empty, "fempty.csr");
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "'%s' holds no test entries: nothing to evaluate", o.test);
+    T_EQ_STR(d.msg, msg);
+    /* a missing file, each in turn: the open's error naming it */
+    const char *nope = tpath("nope");
+    for (int t = 0; t < 4; t++) {
+        struct evaluate_opts b = o;
+        b.test = tpath("fte.csr");
+        b.model = t == 0 ? nope : b.model;
+        b.train = t == 1 ? nope : b.train;
+        b.test = t == 2 ? nope : b.test;
+        b.previous = t == 3 ? nope : NULL;
+        T_TRUE(evaluate_run(&b, &r, &d) < 0);
+        T_TRUE(strstr(d.msg, nope) != NULL);
+    }
+    model_free(m);
+    model_free(m6);
+    csr_free(tr);
+    csr_free(te);
+    csr_free(te6);
     csr_free(empty);
 }
