@@ -264,17 +264,15 @@ flag_within(const float *row, size_t n, double lo, double hi, unsigned char *fla
 }
 
 /* The largest |score| of the row, and a flag on each NaN. */
-ALS_HOT_CLONES static double
+static double
 row_max_flag_nan(const float *row, size_t n, unsigned char *flag)
 {
     float mx = 0;
-#pragma omp simd reduction(max : mx)
     for (size_t i = 0; i < n; i++) {
-        float a = fabsf(row[i]);
-        mx = a > mx ? a : mx;
+        mx = fabsf(row[i]) > mx ? fabsf(row[i]) : mx;
         flag[i] = row[i] != row[i];
     }
-    return mx;
+    return (double)mx;
 }
 
 void
@@ -325,7 +323,7 @@ rec_block_rows(const struct rec *r, const struct rec_query *q, size_t n,
         for (uint32_t t = 0; t < dim; t++)
             xn += (double)xq[t] * (double)xq[t];
         for (size_t w = 0; !all && w < nw; w++) {
-            sw[w] = exact_score(r, &q[j], xq, want[j][w]);
+            sw[w] = (double)exact_score(r, &q[j], xq, want[j][w]);
             all = isnan(sw[w]);
             smax = fabs(sw[w]) > smax ? fabs(sw[w]) : smax;
         }
@@ -347,7 +345,8 @@ rec_block_rows(const struct rec *r, const struct rec_query *q, size_t n,
         for (size_t i = 0; i < ni; i++) {
             if (!flag[i])
                 continue;
-            double g = row[i], tol = 2 * gemm_slack(r, xn, yn ? yn[i] : r->ymax, g, smax);
+            double g = (double)row[i];
+            double tol = 2 * gemm_slack(r, xn, yn ? yn[i] : r->ymax, g, smax);
             if (isnan(g) || any_within(sw, nw, g - tol, g + tol))
                 row[i] = exact_score(r, &q[j], xq, (uint32_t)i);
         }
