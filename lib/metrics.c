@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "linalg.h"
-#include "topk.h"
+#include "recommend.h"
 #include "xmem.h"
 
 void
@@ -69,7 +68,10 @@ metrics_rating_mean(double mu0, const struct csr *test, struct metrics_rating *o
     out->mae = out->n ? ae / (double)out->n : 0.0;
 }
 
-#define BLOCK 64
+/* Users per block: REC_BLOCK, fewer when their top lists would take more than 1 Mi entries
+ * or their rows of scores more than 4 Mi. */
+#define LIST_ENTRIES ((size_t)1 << 20)
+#define ROW_ENTRIES ((size_t)1 << 22)
 
 /* Position of the first of the sorted items that is not below i. */
 static uint64_t
@@ -91,15 +93,14 @@ struct user_eval {
     double mrr, auc;
 };
 
-/* Metrics of one user from the scores of every item. */
+/* Metrics of one user from its top list idx[0..got) (rec_block's or the popularity
+ * list) and the scores of every item that list was selected by (for MRR and AUC). */
 ALS_HOT_CLONES static void
 eval_user(const float *row, uint64_t ni, const uint32_t *excl, size_t nexcl,
           const uint32_t *ti, const float *tv, uint64_t nt, const unsigned *cuts,
-          unsigned ncut, const double *disc, uint32_t *idx, float *val, float *relsc,
+          unsigned ncut, const double *disc, const uint32_t *idx, size_t got, float *relsc,
           unsigned char *covered, struct user_eval *ue)
 {
-    unsigned kmax = cuts[ncut - 1];
-    size_t got = topk_select(row, (uint32_t)ni, kmax, excl, nexcl, idx, val);
     /* coverage: the top-k list of each cutoff is a prefix of the top-kmax one */
     for (unsigned c = 0; c < ncut; c++)
         for (size_t r = 0; r < got && r < cuts[c]; r++)
@@ -209,15 +210,31 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
     if ((m && (m->users != nu || m->items != ni)) ||
         (train && (train->r.rows != nu || train->r.cols != ni)) || (!m && !train))
         return diag_set(d, ALS_EUSAGE, "model and matrices disagree in shape");
-    uint32_t dim = m ? m->k : 0;
     unsigned kmax = cuts[ncut - 1];
+    size_t block = LIST_ENTRIES / kmax;
+    if (m && ni && ROW_ENTRIES / ni < block)
+        block = ROW_ENTRIES / ni;
+    block = block < 1 ? 1 : block > REC_BLOCK ? REC_BLOCK : block;
+    struct rec rec;
+    memset(&rec, 0, sizeof rec);
+    /* One scorer for als-recommend and als-eval: a model's top lists come from rec_block
+     * and its MRR and AUC from rows that order every item against the relevant ones as
+     * rec_block's exact scores do (rec_block_rows); the baseline's from rec_popular's
+     * order and counts. */
+    uint32_t *order = NULL;
+    float *pop = NULL;
+    int rc = m ? rec_init(&rec, m, NULL, kmax, 0, d) : rec_popular(train->t.ptr, ni, &order, d);
+    if (rc < 0)
+        return rc;
     uint64_t *users = xmem_alloc_array((size_t)nu + 1, sizeof *users);
     struct user_eval *ue = xmem_alloc_array((size_t)nu + 1, sizeof *ue);
     double *disc = xmem_alloc_array(kmax + 1, sizeof *disc);
-    float *pop = m ? NULL : xmem_alloc_array((size_t)ni + 1, sizeof *pop);
     unsigned char *covered = calloc((size_t)ni * ncut + 1, 1);
     uint64_t maxrel = 0;
-    int oom = !users || !ue || !disc || (!m && !pop) || !covered;
+    int oom = !users || !ue || !disc || !covered;
+    if (!m && !oom && (pop = xmem_alloc_array((size_t)ni + 1, sizeof *pop)))
+        rec_popular_scores(train->t.ptr, ni, pop);
+    oom |= !m && !pop;
     uint64_t n = 0;
     for (uint64_t u = 0; !oom && u < nu; u++) {
         uint64_t nrel = 0;
@@ -229,18 +246,21 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
     }
     for (unsigned j = 0; !oom && j < kmax; j++)
         disc[j] = 1.0 / log2((double)j + 2.0);
-    for (uint64_t i = 0; pop && i < ni; i++)
-        pop[i] = (float)(train->t.ptr[i + 1] - train->t.ptr[i]);
-    uint64_t nblocks = (n + BLOCK - 1) / BLOCK;
+    uint64_t nblocks = (n + block - 1) / block;
 #pragma omp parallel num_threads(threads ? threads : 1)
     {
-        float *X = m ? xmem_alloc_aligned((size_t)BLOCK * dim * sizeof *X) : NULL;
-        float *S = m ? xmem_alloc_aligned((size_t)BLOCK * (ni ? ni : 1) * sizeof *S) : NULL;
-        uint32_t *idx = xmem_alloc_array(kmax + 1, sizeof *idx);
-        float *val = xmem_alloc_array(kmax + 1, sizeof *val);
+        float *scratch = m ? xmem_alloc_aligned(rec_scratch_size(&rec) * sizeof *scratch) : NULL;
+        float *rows = m ? xmem_alloc_array(block * ni + 1, sizeof *rows) : NULL;
+        struct rec_query *q = xmem_alloc_array(block, sizeof *q);
+        size_t *got = xmem_alloc_array(block, sizeof *got);
+        size_t *nwant = xmem_alloc_array(block, sizeof *nwant);
+        const uint32_t **want = xmem_alloc_array(block, sizeof *want);
+        uint32_t *idx = xmem_alloc_array(block * kmax, sizeof *idx);
+        float *val = xmem_alloc_array(block * kmax, sizeof *val);
         float *relsc = xmem_alloc_array((size_t)maxrel + 1, sizeof *relsc);
         unsigned char *cov = calloc((size_t)ni * ncut + 1, 1);
-        if ((m && (!X || !S)) || !idx || !val || !relsc || !cov) {
+        if ((m && (!scratch || !rows)) || !q || !got || !nwant || !want || !idx || !val ||
+            !relsc || !cov) {
 #pragma omp atomic write
             oom = 1;
         }
@@ -248,43 +268,50 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
         for (uint64_t b = 0; b < nblocks; b++) {
             if (oom)
                 continue;
-            uint64_t first = b * BLOCK, cnt = n - first < BLOCK ? n - first : BLOCK;
+            uint64_t first = b * block, cnt = n - first < block ? n - first : block;
+            for (uint64_t j = 0; j < cnt; j++) {
+                uint64_t u = users[first + j];
+                q[j].excl = NULL;
+                q[j].nexcl = 0;
+                if (train && !include_seen) {
+                    q[j].excl = train->r.idx + train->r.ptr[u];
+                    q[j].nexcl = (size_t)(train->r.ptr[u + 1] - train->r.ptr[u]);
+                }
+                want[j] = test->r.idx + test->r.ptr[u]; /* every test item: a superset */
+                nwant[j] = (size_t)(test->r.ptr[u + 1] - test->r.ptr[u]);
+                q[j].x = m ? m->U + u * m->k : NULL;
+                q[j].bias = m && m->biases ? m->ub[u] : 0.0f;
+                if (!m)
+                    got[j] = rec_popular_top(order, ni, q[j].excl, q[j].nexcl, NULL, kmax,
+                                             idx + j * kmax);
+            }
             if (m) {
-                for (uint64_t j = 0; j < cnt; j++)
-                    memcpy(X + j * dim, m->U + users[first + j] * dim, dim * sizeof *X);
-                la_gemm_nt(cnt, ni, dim, X, m->V, S);
-                /* rank as als-recommend does: an explicit model's item biases count */
-                if (m->biases)
-                    for (uint64_t j = 0; j < cnt; j++)
-                        for (uint64_t i = 0; i < ni; i++)
-                            S[j * ni + i] += m->ib[i];
+                rec_block(&rec, q, (size_t)cnt, scratch, idx, val, got);
+                rec_block_rows(&rec, q, (size_t)cnt, want, nwant, scratch, rows);
             }
             for (uint64_t j = 0; j < cnt; j++) {
                 uint64_t u = users[first + j];
-                const uint32_t *excl = NULL;
-                size_t nexcl = 0;
-                if (train && !include_seen) {
-                    excl = train->r.idx + train->r.ptr[u];
-                    nexcl = (size_t)(train->r.ptr[u + 1] - train->r.ptr[u]);
-                }
-                struct user_eval *e = &ue[u];
-                eval_user(m ? S + j * ni : pop, ni, excl, nexcl, test->r.idx + test->r.ptr[u],
-                          test->r.val + test->r.ptr[u], test->r.ptr[u + 1] - test->r.ptr[u],
-                          cuts, ncut, disc, idx, val, relsc, cov, e);
+                eval_user(m ? rows + j * ni : pop, ni, q[j].excl, q[j].nexcl,
+                          test->r.idx + test->r.ptr[u], test->r.val + test->r.ptr[u],
+                          test->r.ptr[u + 1] - test->r.ptr[u], cuts, ncut, disc,
+                          idx + j * kmax, got[j], relsc, cov, &ue[u]);
             }
         }
 #pragma omp critical(metrics_coverage)
         if (cov && covered)
             for (uint64_t i = 0; i < ni * ncut; i++)
                 covered[i] |= cov[i];
-        free(X);
-        free(S);
+        free(scratch);
+        free(rows);
+        free(q);
+        free(got);
+        free(nwant);
+        free(want);
         free(idx);
         free(val);
         free(relsc);
         free(cov);
     }
-    int rc = 0;
     if (oom) {
         rc = diag_set(d, ALS_ENOMEM, "out of memory");
         goto out;
@@ -322,6 +349,8 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
         out->auc /= (double)n;
     }
 out:
+    rec_release(&rec);
+    free(order);
     free(users);
     free(ue);
     free(disc);
@@ -329,6 +358,7 @@ out:
     free(covered);
     return rc;
 }
+
 int
 metrics_ranking(const struct model *m, const struct csr *train, const struct csr *test,
                 unsigned k, int include_seen, unsigned threads, struct metrics_rank *out,

@@ -41,7 +41,7 @@ struct metrics_rank {
  *   precision = hits / k; recall = hits / |relevant|; hit = [hits > 0];
  *   ndcg = sum over hits at rank j (1-based) of 1/log2(j+1), divided by the same sum over
  *   ranks 1..min(k, |relevant|).
- * Scores are computed in blocks of users with one GEMM each, on threads threads.
+ * The top k is als-recommend's (metrics_evaluate's scorer), on threads threads.
  */
 int metrics_ranking(const struct model *m, const struct csr *train, const struct csr *test,
                     unsigned k, int include_seen, unsigned threads, struct metrics_rank *out,
@@ -75,9 +75,15 @@ struct metrics_report {
  * Over the full ranking of each user's candidates (items not in train):
  *   mrr = 1 / rank of the best-ranked relevant item;
  *   auc = share of (relevant, non-relevant candidate) pairs ordered correctly, ties 1/2.
- * m NULL ranks by the item counts of train (train needed). An explicit model's item
- * biases are part of its scores, as in als-recommend. Ties go to the lower index.
+ * One scorer with als-recommend: a model's top lists are rec_block's (lib/recommend.h:
+ * scores are predictions, mu + b_u + b_i + x.y for an explicit model, computed exactly
+ * per pair, ties to the lower index), and MRR and AUC rank every candidate against the
+ * relevant ones by the same exact scores (rec_block_rows). m NULL is the popularity baseline (train needed): the
+ * lists are rec_popular_top's of rec_popular's order (the order of als-recommend's --cold
+ * popular), MRR and AUC rank by the counts (rec_popular_scores), ties to the lower index.
  * Per-user numbers are summed in user order: the same for any thread count.
+ * Returns 0, ALS_EUSAGE (cutoffs not increasing or out of range, shapes that disagree, no
+ * model and no train) or ALS_ENOMEM.
  */
 int metrics_evaluate(const struct model *m, const struct csr *train, const struct csr *test,
                      const unsigned *cuts, unsigned ncut, int include_seen, unsigned threads,

@@ -81,6 +81,16 @@ exact_score(const struct rec *r, const struct rec_query *q, const float *xn, uin
     return (float)s;
 }
 
+/* How far GEMM's score for a query of squared norm xn and items of norm at most ynorm may
+ * lie from exact_score, for scores of magnitude about |a| and |b|: the float dot
+ * product's rounding, bounded by the norms, and that of adding the biases and of the
+ * result. */
+static double
+gemm_slack(const struct rec *r, double xn, double ynorm, double a, double b)
+{
+    return 4e-7 * (r->m->k + 4) * sqrt(xn) * ynorm + 2e-7 * (fabs(a) + fabs(b) + 1.0);
+}
+
 void
 rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scratch,
           uint32_t *idx, float *val, size_t *cnt)
@@ -163,8 +173,7 @@ rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *scrat
             for (uint32_t t = 0; t < dim; t++)
                 xn += (double)xq[t] * (double)xq[t];
             double tau = (double)wv[r->k - 1];
-            double eps = 4e-7 * (dim + 4) * sqrt(xn) * r->ymax +
-                         2e-7 * (fabs(tau) + fabs((double)gemm_min) + 1.0);
+            double eps = gemm_slack(r, xn, r->ymax, tau, (double)gemm_min);
             if (!((double)gemm_min + eps < tau - eps)) {
                 float *all = malloc(ni * sizeof *all);
                 if (all) {
@@ -221,4 +230,166 @@ rec_popular(const uint64_t *col_ptr, uint64_t items, uint32_t **order, struct di
     free(p);
     *order = o;
     return 0;
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Whether some s[0..n) (sorted ascending) lies in [lo, hi]. */
+static int
+any_within(const double *s, size_t n, double lo, double hi)
+{
+    size_t a = 0, b = n;
+    while (a < b) {
+        size_t mid = a + (b - a) / 2;
+        if (s[mid] < lo)
+            a = mid + 1;
+        else
+            b = mid;
+    }
+    return a < n && s[a] <= hi;
+}
+
+/* Flag the scores in [lo, hi] (a vector loop over the row). */
+ALS_HOT_CLONES static void
+flag_within(const float *row, size_t n, double lo, double hi, unsigned char *flag)
+{
+#pragma omp simd
+    for (size_t i = 0; i < n; i++)
+        flag[i] |= ((double)row[i] >= lo) & ((double)row[i] <= hi);
+}
+
+/* The largest |score| of the row, and a flag on each NaN. */
+static double
+row_max_flag_nan(const float *row, size_t n, unsigned char *flag)
+{
+    float mx = 0;
+    for (size_t i = 0; i < n; i++) {
+        mx = fabsf(row[i]) > mx ? fabsf(row[i]) : mx;
+        flag[i] = row[i] != row[i];
+    }
+    return (double)mx;
+}
+
+void
+rec_block_rows(const struct rec *r, const struct rec_query *q, size_t n,
+               const uint32_t *const *want, const size_t *nwant, float *scratch, float *rows)
+{
+    const struct model *m = r->m;
+    uint32_t dim = m->k;
+    size_t ni = (size_t)m->items;
+    float *X = scratch;
+    for (size_t j = 0; j < n; j++) { /* the queries as rec_block scores them */
+        double s = 0;
+        for (uint32_t t = 0; t < dim; t++)
+            s += (double)q[j].x[t] * (double)q[j].x[t];
+        float inv = !r->similar ? 1.0f : s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
+        for (uint32_t t = 0; t < dim; t++)
+            X[j * dim + t] = r->similar ? q[j].x[t] * inv : q[j].x[t];
+    }
+    const float *Y = r->similar ? r->unit : m->V;
+    if (n && ni)
+        la_gemm_nt(n, ni, dim, X, Y, rows);
+    /* Each item's norm, for a closer bound than the largest one; without memory, that. */
+    double *yn = malloc(ni * sizeof *yn + 1);
+    unsigned char *flag = malloc(ni + 1);
+    for (size_t i = 0; yn && i < ni; i++) {
+        double s = 0;
+        for (uint32_t t = 0; t < dim; t++)
+            s += (double)Y[i * dim + t] * (double)Y[i * dim + t];
+        yn[i] = sqrt(s);
+    }
+    for (size_t j = 0; j < n; j++) {
+        float *row = rows + j * ni;
+        const float *xq = X + j * dim;
+        if (m->biases && !r->similar) {
+            float off = (float)m->mu + q[j].bias;
+            for (size_t i = 0; i < ni; i++)
+                row[i] += m->ib[i] + off;
+        }
+        /* The want items' exact scores, sorted. An item whose GEMM score g lies within
+         * twice the slack of one of them (as rec_block's window check allows) is scored
+         * exactly too; every other one is on the same side of each of them as its exact
+         * score. First a test with one slack for the whole row (the largest norm and
+         * score), then the item's own for the few it leaves. NaN: exactly. */
+        size_t nw = nwant[j];
+        double *sw = malloc((nw + 1) * sizeof *sw);
+        double xn = 0, smax = 0;
+        int all = !sw || !flag;
+        for (uint32_t t = 0; t < dim; t++)
+            xn += (double)xq[t] * (double)xq[t];
+        for (size_t w = 0; !all && w < nw; w++) {
+            sw[w] = (double)exact_score(r, &q[j], xq, want[j][w]);
+            all = isnan(sw[w]);
+            smax = fabs(sw[w]) > smax ? fabs(sw[w]) : smax;
+        }
+        if (nw == 0 || all) {
+            for (size_t i = 0; nw && i < ni; i++)
+                row[i] = exact_score(r, &q[j], xq, (uint32_t)i);
+            free(sw);
+            continue;
+        }
+        qsort(sw, nw, sizeof *sw, cmp_double);
+        double gmax = row_max_flag_nan(row, ni, flag);
+        double wide = 2 * gemm_slack(r, xn, r->ymax, gmax, smax);
+        for (size_t w = 0; w < nw;) { /* the want scores' neighbourhoods, merged */
+            double lo = sw[w] - wide, hi = sw[w] + wide;
+            for (w++; w < nw && sw[w] - wide <= hi; w++)
+                hi = sw[w] + wide;
+            flag_within(row, ni, lo, hi, flag);
+        }
+        for (size_t i = 0; i < ni; i++) {
+            if (!flag[i])
+                continue;
+            double g = (double)row[i];
+            double tol = 2 * gemm_slack(r, xn, yn ? yn[i] : r->ymax, g, smax);
+            if (isnan(g) || any_within(sw, nw, g - tol, g + tol))
+                row[i] = exact_score(r, &q[j], xq, (uint32_t)i);
+        }
+        for (size_t w = 0; w < nw; w++)
+            row[want[j][w]] = exact_score(r, &q[j], xq, want[j][w]);
+        free(sw);
+    }
+    free(yn);
+    free(flag);
+}
+
+void
+rec_popular_scores(const uint64_t *col_ptr, uint64_t items, float *score)
+{
+    for (uint64_t i = 0; i < items; i++)
+        score[i] = (float)(col_ptr[i + 1] - col_ptr[i]);
+}
+
+/* Whether the sorted list holds i. */
+static int
+sorted_has(const uint32_t *list, size_t n, uint32_t i)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (list[mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && list[lo] == i;
+}
+
+size_t
+rec_popular_top(const uint32_t *order, uint64_t items, const uint32_t *excl, size_t nexcl,
+                const unsigned char *mask, size_t k, uint32_t *idx)
+{
+    size_t w = 0;
+    for (uint64_t r = 0; r < items && w < k; r++) {
+        uint32_t i = order[r];
+        if ((mask && mask[i]) || sorted_has(excl, nexcl, i))
+            continue;
+        idx[w++] = i;
+    }
+    return w;
 }

@@ -45,9 +45,34 @@ void rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *
 
 size_t rec_scratch_size(const struct rec *r);
 
+/*
+ * Score n <= REC_BLOCK queries against every item into rows (n x items floats), for
+ * callers that rank whole rows against a few items (als-eval's MRR and AUC): the items in
+ * want[j][0..nwant[j]) (any order) get the exact score rec_block ranks by, and so does
+ * every item whose score is near enough to one of theirs to tie with it or to be ordered
+ * differently; the others keep GEMM's score, which lies on the same side of each of those
+ * exact scores as their own exact score. So comparing any entry of row j with a want
+ * item's entry gives the exact scores' answer, ties included, and ranking by (score desc,
+ * index asc) puts the want items where rec_block would. Exclusions and the mask are not
+ * applied. scratch as for rec_block. GEMM plus O(items log nwant) per query.
+ */
+void rec_block_rows(const struct rec *r, const struct rec_query *q, size_t n,
+                    const uint32_t *const *want, const size_t *nwant, float *scratch,
+                    float *rows);
+
 /* Items by training count (degree in the history's transpose), highest first, ties to
  * the lower index: the popularity baseline and the cold-start list. */
 int rec_popular(const uint64_t *col_ptr, uint64_t items, uint32_t **order, struct diag *d)
     ALS_MUSTCHECK;
+
+/* The score rec_popular orders by, for every item: its training count (as a float, exact
+ * up to 2^24), into score[0..items). */
+void rec_popular_scores(const uint64_t *col_ptr, uint64_t items, float *score);
+
+/* One query's popularity list: the first k items of order (from rec_popular) that are
+ * neither in excl[0..nexcl) (sorted ascending) nor masked (mask may be NULL), best first,
+ * into idx. Returns how many (fewer than k when fewer items remain). */
+size_t rec_popular_top(const uint32_t *order, uint64_t items, const uint32_t *excl,
+                       size_t nexcl, const unsigned char *mask, size_t k, uint32_t *idx);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* test_evaluate: metrics_evaluate (every ranking metric at several cutoffs, MRR, AUC, the
- * popularity baseline) and metrics_rating's fallback, on cases computed by hand. */
+ * popularity baseline) and metrics_rating's fallback, on cases computed by hand; ties ranked
+ * as rec_block ranks them, against a naive sort; evaluate_run on files. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,8 +9,10 @@
 
 #include "csr.h"
 #include "diag.h"
+#include "evaluate.h"
 #include "metrics.h"
 #include "model.h"
+#include "recommend.h"
 
 #include "t.h"
 #include "scratch.h"
@@ -570,6 +573,352 @@ TEST(evaluate_same_report_for_1_2_3_threads)
     free(e);
 }
 
+/* ---- one scorer: ties as rec_block breaks them ---- */
+
+/*
+ * The naive reference: each (user, item) scored in double in factor order and rounded to
+ * float (mu + b_u + b_i added for a model with biases), the candidates sorted by (score
+ * desc, index asc) with qsort, and every metric computed from the sorted list by its
+ * definition in metrics.h.
+ */
+struct scored {
+    float s;
+    uint32_t i;
+};
+
+static int
+cmp_scored(const void *a, const void *b)
+{
+    const struct scored *x = a, *y = b;
+    if (x->s != y->s)
+        return x->s > y->s ? -1 : 1;
+    return (x->i > y->i) - (x->i < y->i);
+}
+
+static float
+naive_score(const struct model *m, uint64_t u, uint64_t i)
+{
+    double s = 0;
+    for (uint32_t j = 0; j < m->k; j++)
+        s += (double)m->U[u * m->k + j] * (double)m->V[i * m->k + j];
+    if (m->biases)
+        s += m->mu + (double)m->ub[u] + (double)m->ib[i];
+    return (float)s;
+}
+
+static int
+in_row(const struct csr *c, uint64_t u, uint32_t i, int positive)
+{
+    for (uint64_t t = c->r.ptr[u]; t < c->r.ptr[u + 1]; t++)
+        if (c->r.idx[t] == i && (!positive || c->r.val[t] > 0))
+            return 1;
+    return 0;
+}
+
+/* The sorted candidates of user u (training items left out), into out; their count. */
+static size_t
+naive_ranking(const struct model *m, const struct csr *tr, uint64_t u, struct scored *out)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < m->items; i++)
+        if (!in_row(tr, u, i, 0))
+            out[n++] = (struct scored){ naive_score(m, u, i), i };
+    qsort(out, n, sizeof *out, cmp_scored);
+    return n;
+}
+
+static void
+naive_report(const struct model *m, const struct csr *tr, const struct csr *te,
+             const unsigned *cuts, unsigned ncut, struct metrics_report *r)
+{
+    struct scored *rk = malloc(m->items * sizeof *rk);
+    unsigned char *cov = calloc(m->items * ncut, 1);
+    memset(r, 0, sizeof *r);
+    for (uint64_t u = 0; u < m->users; u++) {
+        double nrel = 0;
+        for (uint64_t t = te->r.ptr[u]; t < te->r.ptr[u + 1]; t++)
+            nrel += te->r.val[t] > 0;
+        if (nrel == 0)
+            continue;
+        r->users++;
+        size_t n = naive_ranking(m, tr, u, rk);
+        for (unsigned c = 0; c < ncut; c++) {
+            double hits = 0, ap = 0, dcg = 0, idcg = 0;
+            for (size_t j = 0; j < n && j < cuts[c]; j++) {
+                cov[c * m->items + rk[j].i] = 1;
+                if (in_row(te, u, rk[j].i, 1)) {
+                    hits++;
+                    ap += hits / (double)(j + 1);
+                    dcg += 1 / log2((double)j + 2);
+                }
+            }
+            for (size_t j = 0; j < cuts[c] && j < nrel; j++)
+                idcg += 1 / log2((double)j + 2);
+            r->at[c].precision += hits / cuts[c];
+            r->at[c].recall += hits / nrel;
+            r->at[c].map += ap / (cuts[c] < nrel ? cuts[c] : nrel);
+            r->at[c].ndcg += dcg / idcg;
+            r->at[c].hit += hits > 0;
+        }
+        double pos = 0, neg = 0, right = 0, mrr = 0;
+        for (size_t j = 0; j < n; j++) {
+            if (!in_row(te, u, rk[j].i, 1)) {
+                neg++;
+                continue;
+            }
+            pos++;
+            if (mrr == 0)
+                mrr = 1 / (double)(j + 1);
+            for (size_t o = 0; o < n; o++)
+                if (!in_row(te, u, rk[o].i, 1))
+                    right += rk[o].s < rk[j].s ? 1 : rk[o].s == rk[j].s ? 0.5 : 0;
+        }
+        r->mrr += mrr;
+        r->auc += pos == 0 ? 0.5 : neg > 0 ? right / (pos * neg) : 1.0;
+    }
+    r->ncut = ncut;
+    for (unsigned c = 0; c < ncut; c++) {
+        double distinct = 0;
+        for (uint64_t i = 0; i < m->items; i++)
+            distinct += cov[c * m->items + i];
+        r->at[c].k = cuts[c];
+        r->at[c].coverage = distinct / (double)m->items;
+        r->at[c].precision /= (double)r->users;
+        r->at[c].recall /= (double)r->users;
+        r->at[c].map /= (double)r->users;
+        r->at[c].ndcg /= (double)r->users;
+        r->at[c].hit /= (double)r->users;
+    }
+    r->mrr /= (double)r->users;
+    r->auc /= (double)r->users;
+    free(rk);
+    free(cov);
+}
+
+/*
+ * A model full of exact ties: 1100 items (two of rec_block's 1024-item tiles) whose factor
+ * rows (and item biases) are drawn from only 12 distinct ones, so most items tie exactly
+ * with items elsewhere in the matrix, often across tiles, where GEMM may round them apart.
+ * 60 users, one of them with a zero factor row (every item ties).
+ */
+enum { TNU = 60, TNI = 1100, TK = 6, TPOOL = 12 };
+
+static struct model *
+tie_model(int biases, uint64_t seed, struct csr **tr, struct csr **te)
+{
+    static float U[TNU * TK], V[TNI * TK], pool[TPOOL * TK], pb[TPOOL];
+    static struct ent e[4000];
+    uint64_t s = seed;
+    for (int t = 0; t < TPOOL * TK; t++)
+        pool[t] = (float)(rnd(&s) % 2000) / 1000.0f - 1.0f + 1e-4f * (float)t;
+    for (int t = 0; t < TPOOL; t++)
+        pb[t] = (float)(rnd(&s) % 1000) / 700.0f;
+    for (int t = 0; t < TNU * TK; t++)
+        U[t] = t / TK == 7 ? 0.0f : (float)(rnd(&s) % 2000) / 1300.0f - 0.77f;
+    int which[TNI];
+    for (int i = 0; i < TNI; i++) {
+        which[i] = (int)(rnd(&s) % TPOOL);
+        memcpy(V + i * TK, pool + which[i] * TK, TK * sizeof *V);
+    }
+    struct model *m = model_of(TNU, TNI, TK, biases, U, V);
+    if (biases) {
+        m->mu = 3.25;
+        for (int u = 0; u < TNU; u++)
+            m->ub[u] = (float)(rnd(&s) % 100) / 64.0f - 0.75f;
+        for (int i = 0; i < TNI; i++)
+            m->ib[i] = pb[which[i]];
+    }
+    for (int t = 0; t < 4000; t++) {
+        e[t].u = (uint32_t)(rnd(&s) % TNU);
+        e[t].i = (uint32_t)(rnd(&s) % TNI);
+        e[t].v = rnd(&s) % 9 == 0 ? -1.0f : 1.0f;
+    }
+    *tr = csr_of(e, 2500, TNU, TNI);
+    *te = csr_of(e + 2500, 1500, TNU, TNI);
+    return m;
+}
+
+/* Every metric equals the naive sort's, for an implicit model and one with biases, on 1
+ * and 3 threads; and each user's top list is rec_block's, item for item. */
+TEST(evaluate_ties_rank_as_rec_block_does)
+{
+    const unsigned cuts[] = { 1, 5, 10, 50 };
+    for (int biases = 0; biases < 2; biases++) {
+        struct csr *tr, *te;
+        struct model *m = tie_model(biases, 77 + (uint64_t)biases, &tr, &te);
+        struct metrics_report r, r3, want;
+        struct diag d = { 0 };
+        T_OK(metrics_evaluate(m, tr, te, cuts, 4, 0, 1, &r, &d));
+        T_OK(metrics_evaluate(m, tr, te, cuts, 4, 0, 3, &r3, &d));
+        naive_report(m, tr, te, cuts, 4, &want);
+        T_TRUE(memcmp(&r, &r3, sizeof r) == 0);
+        T_EQ_U64(r.users, want.users);
+        for (unsigned c = 0; c < 4; c++)
+            T_AT(r, c, want.at[c].k, want.at[c].precision, want.at[c].recall,
+                 want.at[c].map, want.at[c].ndcg, want.at[c].hit, want.at[c].coverage);
+        T_NEAR(r.mrr, want.mrr, EPS);
+        T_NEAR(r.auc, want.auc, EPS);
+        printf("# biases %d: %llu users, ndcg@10 %.6f mrr %.6f auc %.6f\n", biases,
+               (unsigned long long)r.users, r.at[2].ndcg, r.mrr, r.auc);
+        /* the order itself: rec_block's top 50 is the naive sort's first 50 */
+        struct rec rec;
+        struct scored *rk = malloc(TNI * sizeof *rk);
+        float *scratch, val[50];
+        uint32_t idx[50];
+        size_t got, differ = 0;
+        T_OK(rec_init(&rec, m, NULL, 50, 0, &d));
+        scratch = malloc(rec_scratch_size(&rec) * sizeof *scratch);
+        for (uint64_t u = 0; u < TNU; u++) {
+            struct rec_query q = { m->U + u * TK, biases ? m->ub[u] : 0.0f,
+                                   tr->r.idx + tr->r.ptr[u],
+                                   (size_t)(tr->r.ptr[u + 1] - tr->r.ptr[u]) };
+            size_t n = naive_ranking(m, tr, u, rk);
+            rec_block(&rec, &q, 1, scratch, idx, val, &got);
+            T_EQ_U64(got, n < 50 ? n : 50);
+            for (size_t j = 0; j < got; j++)
+                differ += idx[j] != rk[j].i || val[j] != rk[j].s;
+        }
+        T_EQ_U64(differ, 0);
+        rec_release(&rec);
+        free(scratch);
+        free(rk);
+        model_free(m);
+        csr_free(tr);
+        csr_free(te);
+    }
+}
+
+/*
+ * A tie that only float rounding breaks. e = 2^-24; items 0 and 3 are (1, e, e), items 1
+ * and 2 are (e, e, 1), the user factors (1, 1, 1): every score is 1 + 2^-23 exactly (in
+ * double, then as a float), so all four items tie. A float sum in factor order gives
+ * (1 + e) + e = 1 for the first layout and (e + e) + 1 = 1 + 2^-23 for the second (in
+ * the other order the other way round): scored that way, one of the two users below
+ * would lose its hit. As rec_block ranks, the tie goes to the lower index:
+ *   u0: train {2, 3}, test {0}: candidates 0 1, item 0 first: hit
+ *   u1: train {0, 1}, test {2}: candidates 2 3, item 2 first: hit
+ *   k = 1: P 1, R 1, map 1, ndcg 1, hit 1, coverage {0 2} = 2/4; mrr 1; auc: the one
+ *   pair of each user a tie: 1/2
+ */
+TEST(evaluate_a_tie_is_not_broken_by_rounding)
+{
+    const float e = 0x1p-24f;
+    float U[] = { 1, 1, 1, 1, 1, 1 }, V[] = { 1, e, e, e, e, 1, e, e, 1, 1, e, e };
+    struct ent train[] = { { 0, 2, 1 }, { 0, 3, 1 }, { 1, 0, 1 }, { 1, 1, 1 } };
+    struct ent test[] = { { 0, 0, 1 }, { 1, 2, 1 } };
+    struct model *m = model_of(2, 4, 3, 0, U, V);
+    struct csr *tr = csr_of(train, 4, 2, 4), *te = csr_of(test, 2, 2, 4);
+    const unsigned cuts[] = { 1 };
+    struct metrics_report r;
+    struct diag d = { 0 };
+    T_OK(metrics_evaluate(m, tr, te, cuts, 1, 0, 1, &r, &d));
+    T_EQ_U64(r.users, 2);
+    T_AT(r, 0, 1, 1.0, 1.0, 1.0, 1.0, 1.0, 2.0 / 4);
+    T_NEAR(r.mrr, 1.0, EPS);
+    T_NEAR(r.auc, 0.5, EPS);
+    model_free(m);
+    csr_free(tr);
+    csr_free(te);
+}
+
+/*
+ * rec_block_rows: with every item wanted, each row holds the very scores rec_block ranks
+ * by: rec_block's values (k = every item) bit for bit, and the naive exact scores
+ * (implicit, with biases, similar). With only a few wanted, every item compares with each
+ * wanted one as the exact scores do, ties included.
+ */
+TEST(rec_block_rows_order_items_against_the_wanted_ones_exactly)
+{
+    for (int mode = 0; mode < 3; mode++) {
+        struct csr *tr, *te;
+        struct model *m = tie_model(mode == 1, 5, &tr, &te);
+        struct rec rec;
+        struct diag d = { 0 };
+        enum { NQ = 9 };
+        float *scratch, *rows = malloc(NQ * TNI * sizeof *rows), *few = malloc(NQ * TNI * 4);
+        float *val = malloc(TNI * sizeof *val), *exact = malloc(TNI * sizeof *exact);
+        uint32_t *idx = malloc(TNI * sizeof *idx), *every = malloc(TNI * sizeof *every);
+        const uint32_t *want[NQ], *want3[NQ];
+        size_t nwant[NQ], nwant3[NQ], got, differ = 0, wrong = 0;
+        struct rec_query q[NQ];
+        for (uint32_t i = 0; i < TNI; i++)
+            every[i] = i;
+        const uint32_t three[] = { 1000, 17, 1050 }; /* unsorted, across the two tiles */
+        T_OK(rec_init(&rec, m, NULL, TNI, mode == 2, &d));
+        scratch = malloc(rec_scratch_size(&rec) * sizeof *scratch);
+        for (size_t j = 0; j < NQ; j++) {
+            uint64_t u = j * 7;
+            const float *x = mode == 2 ? m->V + u * 13 * TK : m->U + u * TK;
+            q[j] = (struct rec_query){ x, mode == 1 ? m->ub[u] : 0.0f, NULL, 0 };
+            want[j] = every;
+            nwant[j] = TNI;
+            want3[j] = three;
+            nwant3[j] = 3;
+        }
+        rec_block_rows(&rec, q, NQ, want, nwant, scratch, rows);
+        rec_block_rows(&rec, q, NQ, want3, nwant3, scratch, few);
+        for (size_t j = 0; j < NQ; j++) {
+            const float *row = rows + j * TNI, *fr = few + j * TNI;
+            rec_block(&rec, &q[j], 1, scratch, idx, val, &got);
+            T_EQ_U64(got, TNI);
+            for (size_t t = 0; t < got; t++)
+                differ += memcmp(&row[idx[t]], &val[t], sizeof *val) != 0;
+            for (uint32_t i = 0; i < TNI; i++) {
+                exact[i] = row[i];
+                if (mode != 2)
+                    differ += row[i] != naive_score(m, j * 7, i);
+            }
+            for (int w = 0; w < 3; w++) {
+                float s = exact[three[w]];
+                differ += fr[three[w]] != s;
+                for (uint32_t i = 0; i < TNI; i++)
+                    wrong += (fr[i] < s) != (exact[i] < s) || (fr[i] == s) != (exact[i] == s);
+            }
+        }
+        T_EQ_U64(differ, 0);
+        T_EQ_U64(wrong, 0);
+        rec_release(&rec);
+        free(scratch);
+        free(rows);
+        free(few);
+        free(val);
+        free(exact);
+        free(idx);
+        free(every);
+        model_free(m);
+        csr_free(tr);
+        csr_free(te);
+    }
+}
+
+/*
+ * The popularity list of one query: rec_popular's order without the query's items (sorted
+ * by index, not by popularity) and the masked ones. Counts 1 2 1 3 0 (btrain): order
+ * 3 1 0 2 4.
+ *   excl {1, 3}: 0 2 4;  excl {0, 3}, k 2: 1 2;  mask {2}, excl {1}: 3 0 4;  all excluded: none
+ */
+TEST(rec_popular_top_skips_seen_and_masked_items)
+{
+    struct csr *tr = csr_of(btrain, 7, 4, 5);
+    uint32_t *order, idx[5];
+    float sc[5];
+    struct diag d = { 0 };
+    T_OK(rec_popular(tr->t.ptr, 5, &order, &d));
+    rec_popular_scores(tr->t.ptr, 5, sc);
+    T_TRUE(sc[0] == 1 && sc[1] == 2 && sc[2] == 1 && sc[3] == 3 && sc[4] == 0);
+    const uint32_t e13[] = { 1, 3 }, e03[] = { 0, 3 }, e1[] = { 1 }, all[] = { 0, 1, 2, 3, 4 };
+    const unsigned char mask[5] = { 0, 0, 1, 0, 0 };
+    T_EQ_U64(rec_popular_top(order, 5, e13, 2, NULL, 5, idx), 3);
+    T_TRUE(idx[0] == 0 && idx[1] == 2 && idx[2] == 4);
+    T_EQ_U64(rec_popular_top(order, 5, e03, 2, NULL, 2, idx), 2);
+    T_TRUE(idx[0] == 1 && idx[1] == 2);
+    T_EQ_U64(rec_popular_top(order, 5, e1, 1, mask, 5, idx), 3);
+    T_TRUE(idx[0] == 3 && idx[1] == 0 && idx[2] == 4);
+    T_EQ_U64(rec_popular_top(order, 5, all, 5, NULL, 5, idx), 0);
+    free(order);
+    csr_free(tr);
+}
+
 /* ---- rating errors: the fallback ---- */
 
 /*
@@ -678,5 +1027,193 @@ TEST(rating_mean_by_hand)
     T_EQ_U64(r.n, 0);
     T_TRUE(r.rmse == 0.0 && r.mae == 0.0);
     csr_free(te);
+    csr_free(empty);
+}
+
+/* ---- evaluate_run: als-eval's job on files ---- */
+
+static const char *
+saved_model(const struct model *m, const char *name)
+{
+    struct diag d = { 0 };
+    const char *p = tpath(name);
+    if (model_save(m, p, &d) < 0) {
+        printf("# model_save: %s\n", d.msg);
+        abort();
+    }
+    return p;
+}
+
+static const char *
+saved_csr(const struct csr *c, const char *name)
+{
+    struct diag d = { 0 };
+    const char *p = tpath(name);
+    if (csr_save(c, p, &d) < 0) {
+        printf("# csr_save: %s\n", d.msg);
+        abort();
+    }
+    return p;
+}
+
+/* The three reports are metrics_evaluate's on the same data, bit for bit; an implicit
+ * model has no rating errors. */
+TEST(evaluate_run_is_the_three_evaluations)
+{
+    struct model *m = model_of(5, 5, 1, 0, AU, AV);
+    struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
+    const unsigned cuts[] = { 1, 2, 3 };
+    struct evaluate_opts o = { saved_model(m, "m.als"), saved_csr(tr, "tr.csr"),
+                               saved_csr(te, "te.csr"), NULL, cuts, 3, 0, 2 };
+    struct evaluate_result r;
+    struct metrics_report want, pop;
+    struct diag d = { 0 };
+    T_OK(metrics_evaluate(m, tr, te, cuts, 3, 0, 1, &want, &d));
+    T_OK(metrics_evaluate(NULL, tr, te, cuts, 3, 0, 1, &pop, &d));
+    T_OK(evaluate_run(&o, &r, &d));
+    T_TRUE(memcmp(&r.model, &want, sizeof want) == 0);
+    T_TRUE(memcmp(&r.popularity, &pop, sizeof pop) == 0);
+    T_EQ_INT(r.has_previous, 0);
+    T_EQ_INT(r.rated, 0);
+    T_NEAR(r.model.mrr, 5.0 / 6, EPS); /* the hand-computed case at the top */
+    /* the same model as the previous one: the same numbers */
+    o.previous = o.model;
+    T_OK(evaluate_run(&o, &r, &d));
+    T_EQ_INT(r.has_previous, 1);
+    T_TRUE(memcmp(&r.previous, &want, sizeof want) == 0);
+    model_free(m);
+    csr_free(tr);
+    csr_free(te);
+}
+
+/*
+ * An explicit model, 2 users x 3 items, k = 1, mu = 3, ub = [0.5, -1], ib = [0.25, -0.5, 1],
+ * U = [2, 0] (user 1: no factors), V = [1, 0.5, 0] (item 2: no factors). train
+ * {(0,0) 4, (1,1) 2}: mean 3, range [2, 4]. test {(0,1) 5, (0,2) 1, (1,0) 3}:
+ *   (0,1): 3 + 0.5 - 0.5 + 2 * 0.5 = 4 (inside [2, 4]): err 1
+ *   (0,2): no factors: 3 + 0.5 + 1 = 4.5, clipped to 4: err -3       fallback
+ *   (1,0): no factors: 3 - 1 + 0.25 = 2.25: err 0.75                 fallback
+ *   rmse sqrt((1 + 9 + 0.5625) / 3), mae 4.75 / 3, fallback 2
+ * The training mean 3: errors 2 -2 0: rmse sqrt(8 / 3), mae 4 / 3.
+ */
+TEST(evaluate_run_rating_errors_of_an_explicit_model)
+{
+    float U[] = { 2, 0 }, V[] = { 1, 0.5f, 0 };
+    struct ent train[] = { { 0, 0, 4 }, { 1, 1, 2 } };
+    struct ent test[] = { { 0, 1, 5 }, { 0, 2, 1 }, { 1, 0, 3 } };
+    struct model *m = model_of(2, 3, 1, 1, U, V);
+    struct csr *tr = csr_of(train, 2, 2, 3), *te = csr_of(test, 3, 2, 3);
+    m->mu = 3.0;
+    m->ub[0] = 0.5f;
+    m->ub[1] = -1.0f;
+    m->ib[0] = 0.25f;
+    m->ib[1] = -0.5f;
+    m->ib[2] = 1.0f;
+    const unsigned cuts[] = { 1 };
+    const char *mp = saved_model(m, "e.als");
+    struct evaluate_opts o = { mp, saved_csr(tr, "etr.csr"), saved_csr(te, "ete.csr"), mp,
+                               cuts, 1, 0, 1 };
+    struct evaluate_result r;
+    struct diag d = { 0 };
+    T_OK(evaluate_run(&o, &r, &d));
+    T_EQ_INT(r.rated, 1);
+    T_EQ_INT(r.biases, 1);
+    T_NEAR(r.mean, 3.0, EPS);
+    T_EQ_U64(r.rating.n, 3);
+    T_EQ_U64(r.rating.fallback, 2);
+    T_NEAR(r.rating.rmse, sqrt(10.5625 / 3), 1e-7);
+    T_NEAR(r.rating.mae, 4.75 / 3, 1e-7);
+    T_NEAR(r.rating_mean.rmse, sqrt(8.0 / 3), EPS);
+    T_NEAR(r.rating_mean.mae, 4.0 / 3, EPS);
+    T_TRUE(memcmp(&r.rating_previous, &r.rating, sizeof r.rating) == 0);
+    model_free(m);
+    csr_free(tr);
+    csr_free(te);
+}
+
+/* A previous model from before the vocabulary grew (fewer users) is grown to today's
+ * shape: its report is that of model_grow's model. One of another data set (more users)
+ * is refused, naming both files. */
+TEST(evaluate_run_grows_an_older_previous_model)
+{
+    struct model *m = model_of(5, 5, 1, 0, AU, AV), *old = model_of(4, 5, 1, 0, AU, AV);
+    struct model *big = model_of(6, 5, 1, 0, (const float[]){ 1, 1, 1, 1, 1, 1 }, AV), *g;
+    struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
+    const unsigned cuts[] = { 1, 3 };
+    struct evaluate_opts o = { saved_model(m, "g.als"), saved_csr(tr, "gtr.csr"),
+                               saved_csr(te, "gte.csr"), saved_model(old, "old.als"), cuts, 2,
+                               0, 1 };
+    struct evaluate_result r;
+    struct metrics_report want;
+    struct diag d = { 0 };
+    T_OK(model_grow(&g, old, 5, 5, &d));
+    T_OK(metrics_evaluate(g, tr, te, cuts, 2, 0, 1, &want, &d));
+    T_OK(evaluate_run(&o, &r, &d));
+    T_EQ_INT(r.has_previous, 1);
+    T_TRUE(memcmp(&r.previous, &want, sizeof want) == 0);
+    /* user 4 has no factors in the grown model, and no relevant test items: only u0, u1, u3
+     * count, whose rows are the same: the previous report equals the model's */
+    T_TRUE(memcmp(&r.previous, &r.model, sizeof want) == 0);
+    char msg[512];
+    o.previous = saved_model(big, "big.als");
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "model '%s' is 6 x 5 but '%s' is 5 x 5: they were not made "
+             "from the same data", o.previous, o.train);
+    T_EQ_STR(d.msg, msg);
+    model_free(m);
+    model_free(old);
+    model_free(big);
+    model_free(g);
+    csr_free(tr);
+    csr_free(te);
+}
+
+TEST(evaluate_run_refuses_what_does_not_fit)
+{
+    const float V6[] = { 6, 5, 4, 3, 2, 1 };
+    struct model *m = model_of(5, 5, 1, 0, AU, AV), *m6 = model_of(5, 6, 1, 0, AU, V6);
+    struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
+    struct csr *te6 = csr_of(atest, 8, 6, 5), *empty = csr_of(atest, 0, 5, 5);
+    const unsigned cuts[] = { 1 };
+    struct evaluate_opts o = { saved_model(m, "f.als"), saved_csr(tr, "ftr.csr"),
+                               saved_csr(te6, "fte6.csr"), NULL, cuts, 1, 0, 1 };
+    struct evaluate_result r;
+    struct diag d = { 0 };
+    char msg[512];
+    /* the two CSRs of different shapes */
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "'%s' is 5 x 5 but '%s' is 6 x 5: not the two parts of one "
+             "split", o.train, o.test);
+    T_EQ_STR(d.msg, msg);
+    /* a model of another shape */
+    o.test = saved_csr(te, "fte.csr");
+    o.model = saved_model(m6, "f6.als");
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "model '%s' is 5 x 6 but '%s' is 5 x 5: they were not made "
+             "from the same data", o.model, o.train);
+    T_EQ_STR(d.msg, msg);
+    /* a test part without entries */
+    o.model = tpath("f.als");
+    o.test = saved_csr(empty, "fempty.csr");
+    T_EQ_INT(evaluate_run(&o, &r, &d), ALS_EFORMAT);
+    snprintf(msg, sizeof msg, "'%s' holds no test entries: nothing to evaluate", o.test);
+    T_EQ_STR(d.msg, msg);
+    /* a missing file, each in turn: the open's error naming it */
+    const char *nope = tpath("nope");
+    for (int t = 0; t < 4; t++) {
+        struct evaluate_opts b = o;
+        b.test = tpath("fte.csr");
+        b.model = t == 0 ? nope : b.model;
+        b.train = t == 1 ? nope : b.train;
+        b.test = t == 2 ? nope : b.test;
+        b.previous = t == 3 ? nope : NULL;
+        T_TRUE(evaluate_run(&b, &r, &d) < 0);
+        T_TRUE(strstr(d.msg, nope) != NULL);
+    }
+    model_free(m);
+    model_free(m6);
+    csr_free(tr);
+    csr_free(te);
+    csr_free(te6);
     csr_free(empty);
 }
