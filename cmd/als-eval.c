@@ -13,7 +13,7 @@
 #include "zio.h"
 
 static const char usage[] =
-    "usage: als-eval -m MODEL -c TRAIN.CSR [-k LIST] [--include-seen]\n"
+    "usage: als-eval -m MODEL -c TRAIN.CSR [-k LIST] [--include-seen] [--allow-leakage]\n"
     "                [--format table|tsv|json] [--plot FILE.svg] [--min METRIC=VALUE]\n"
     "                [--max METRIC=VALUE] [--baseline MODEL [--max-drop PERCENT]]\n"
     "                [-j N] [-q] [-v] TEST.CSR";
@@ -27,6 +27,8 @@ static const char help[] =
     "                         popularity\n"
     "  -k, --cutoffs LIST     cutoffs, comma-separated (default 10), e.g. 1,5,10,20\n"
     "      --include-seen     rank training items too\n"
+    "      --allow-leakage    evaluate even when the files say the model saw test entries\n"
+    "                         or TRAIN and TEST are not the two sides of one split\n"
     "      --format F         table (default on a terminal), tsv (default otherwise), json\n"
     "      --plot FILE.svg    precision and recall against k, model and popularity\n"
     "      --min METRIC=V     exit 3 unless METRIC >= V, e.g. ndcg@10=0.2 (repeatable)\n"
@@ -45,6 +47,7 @@ static const char help[] =
 
 enum {
     OPT_INCLUDE_SEEN = CLI_OPT_FIRST_PROGRAM,
+    OPT_ALLOW_LEAKAGE,
     OPT_FORMAT,
     OPT_PLOT,
     OPT_MIN,
@@ -59,6 +62,7 @@ static const struct option longopts[] = {
     { "csr", required_argument, NULL, 'c' },
     { "cutoffs", required_argument, NULL, 'k' },
     { "include-seen", no_argument, NULL, OPT_INCLUDE_SEEN },
+    { "allow-leakage", no_argument, NULL, OPT_ALLOW_LEAKAGE },
     { "format", required_argument, NULL, OPT_FORMAT },
     { "plot", required_argument, NULL, OPT_PLOT },
     { "min", required_argument, NULL, OPT_MIN },
@@ -183,6 +187,7 @@ main(int argc, char **argv)
             cuts_given = 1;
             break;
         case OPT_INCLUDE_SEEN: o.e.include_seen = 1; break;
+        case OPT_ALLOW_LEAKAGE: o.e.allow_leakage = 1; break;
         case OPT_FORMAT:
             o.format = cli_choice(&cli, "format", optarg, report_format_names);
             o.format_given = 1;

@@ -511,3 +511,9 @@ afile_checksum(const struct afile *f)
         x = (x ^ f->sec[s].crc) * 0x01000193u;
     return x;
 }
+
+uint32_t
+afile_crc(const void *p, uint64_t n)
+{
+    return crc_bytes(p, n);
+}

@@ -119,6 +119,9 @@ int afile_verify_all(const struct afile *f, struct diag *d) ALS_MUSTCHECK;
 
 void afile_close(struct afile *f);
 
+/* The CRC-32 (zlib) of n bytes, any n: what a section's checksum is. */
+uint32_t afile_crc(const void *p, uint64_t n);
+
 /* One number for the contents of an open file: its section CRC-32s combined in order.
  * Two files with the same sections give the same checksum (a model records it). */
 uint32_t afile_checksum(const struct afile *f);

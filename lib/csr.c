@@ -388,8 +388,22 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
     else
         snprintf(how, sizeof how, "leave-out %llu, %s, seed %llu", (unsigned long long)o->count,
                  o->by_time ? "latest by time" : "random", (unsigned long long)o->seed);
-    meta_add(*train, a->meta, "split=train, ", how);
-    meta_add(*test, a->meta, "split=test, ", how);
+    /* The split's identity: the matrix it split and how, so that the two sides of one
+     * split recognise each other, and a later split of a grown matrix differs. */
+    uint64_t src = csr_content_id(a), fbits;
+    memcpy(&fbits, &o->fraction, sizeof fbits);
+    uint64_t id = hmap_mix64(src ^ hmap_mix64(hmap_mix64((uint64_t)o->mode * 2 +
+                                                         (uint64_t)(o->by_time != 0)) ^
+                                              hmap_mix64(fbits ^ hmap_mix64(o->count)) ^
+                                              hmap_mix64(o->seed + 0x9e3779b97f4a7c15ull)));
+    char ids[96];
+    snprintf(ids, sizeof ids, "\nsplit_id=%016llx\nsource_id=%016llx", (unsigned long long)id,
+             (unsigned long long)src);
+    char train_how[256], test_how[256];
+    snprintf(train_how, sizeof train_how, "%s%s", how, ids);
+    snprintf(test_how, sizeof test_how, "%s%s", how, ids);
+    meta_add(*train, a->meta, "split=train, ", train_how);
+    meta_add(*test, a->meta, "split=test, ", test_how);
 out:
     if (rc < 0) {
         csr_free(*train);
@@ -552,4 +566,86 @@ csr_value_range(const struct csr_mat *m, float *lo, float *hi)
     }
     *lo = a;
     *hi = b;
+}
+
+uint64_t
+csr_content_id(const struct csr *c)
+{
+    const struct csr_mat *m = &c->r;
+    uint32_t crc[3];
+    const void *sec;
+    uint64_t n;
+    /* A mapped file has the CRCs of these very bytes already (little-endian on disk). */
+    if (c->file.map && afile_section(&c->file, "ROWP", AFILE_DT_U64, &sec, &n, NULL) == 0 &&
+        sec == (const void *)m->ptr) {
+        static const char *const tags[3] = { "ROWP", "COLI", "VALS" };
+        for (unsigned t = 0; t < 3; t++)
+            for (unsigned k = 0; k < c->file.nsec; k++)
+                if (!memcmp(c->file.sec[k].tag, tags[t], 4))
+                    crc[t] = c->file.sec[k].crc;
+    } else {
+        crc[0] = afile_crc(m->ptr, (m->rows + 1) * sizeof *m->ptr);
+        crc[1] = afile_crc(m->idx, m->nnz * sizeof *m->idx);
+        crc[2] = afile_crc(m->val, m->nnz * sizeof *m->val);
+    }
+    uint64_t h = hmap_mix64(m->rows ^ hmap_mix64(m->cols ^ hmap_mix64(m->nnz)));
+    for (unsigned t = 0; t < 3; t++)
+        h = hmap_mix64(h ^ ((uint64_t)crc[t] << 16 | t));
+    return h;
+}
+
+/* The hexadecimal value of key in meta ("key=value" lines); 0 when absent or malformed. */
+static uint64_t
+meta_hex(const char *meta, const char *key)
+{
+    size_t kl = strlen(key);
+    for (const char *p = meta; *p;) {
+        if (!strncmp(p, key, kl) && p[kl] == '=') {
+            char *end;
+            unsigned long long v = strtoull(p + kl + 1, &end, 16);
+            return (*end == '\n' || *end == '\0') && end != p + kl + 1 ? (uint64_t)v : 0;
+        }
+        const char *e = strchr(p, '\n');
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return 0;
+}
+
+void
+csr_split_info(const struct csr *c, struct csr_split_info *out)
+{
+    memset(out, 0, sizeof *out);
+    const char *s = strstr(c->meta, "split=");
+    if (!s || (s != c->meta && s[-1] != '\n'))
+        return;
+    out->split_id = meta_hex(c->meta, "split_id");
+    out->source_id = meta_hex(c->meta, "source_id");
+    if (!out->split_id)
+        return; /* a split written before splits had an identity */
+    out->side = !strncmp(s + 6, "train,", 6) ? CSR_SIDE_TRAIN
+              : !strncmp(s + 6, "test,", 5)  ? CSR_SIDE_TEST
+                                             : CSR_SIDE_NONE;
+}
+
+uint64_t
+csr_common_entries(const struct csr_mat *a, const struct csr_mat *b)
+{
+    uint64_t n = 0, rows = a->rows < b->rows ? a->rows : b->rows;
+    for (uint64_t r = 0; r < rows; r++) {
+        uint64_t i = a->ptr[r], ie = a->ptr[r + 1], j = b->ptr[r], je = b->ptr[r + 1];
+        while (i < ie && j < je) {
+            if (a->idx[i] == b->idx[j]) {
+                n++;
+                i++;
+                j++;
+            } else if (a->idx[i] < b->idx[j]) {
+                i++;
+            } else {
+                j++;
+            }
+        }
+    }
+    return n;
 }

@@ -112,6 +112,29 @@ int csr_row(const struct csr_mat *m, uint64_t r, const uint32_t **idx, const flo
 /* 1 if a and b hold the same R and Rᵀ (dimensions, indices, values bit for bit). */
 int csr_equal(const struct csr *a, const struct csr *b);
 
+/*
+ * A 64-bit identity of R's contents (shape, offsets, indices, values): equal for the same
+ * matrix wherever it came from (built in memory or mapped from a file, through the section
+ * checksums when mapped). A model records the identity of what it was trained on.
+ */
+uint64_t csr_content_id(const struct csr *c);
+
+/* What a file records about the split it is a side of (csr_split writes it in META):
+ * side, the split's identity (the content of the matrix it split and the split options:
+ * a split of a matrix grown by a later night is another split), and the identity of that
+ * matrix. */
+enum { CSR_SIDE_NONE = 0, CSR_SIDE_TRAIN = 1, CSR_SIDE_TEST = 2 };
+
+struct csr_split_info {
+    int side; /* CSR_SIDE_*; NONE for a file that is no side of a split, or an older one */
+    uint64_t split_id, source_id;
+};
+
+void csr_split_info(const struct csr *c, struct csr_split_info *out);
+
+/* The number of (row, column) entries that a and b (of the same shape) both hold. */
+uint64_t csr_common_entries(const struct csr_mat *a, const struct csr_mat *b);
+
 /* The smallest and largest value of m's entries (lo = +inf, hi = -inf when empty): the
  * range an explicit prediction is clipped to. */
 void csr_value_range(const struct csr_mat *m, float *lo, float *hi);

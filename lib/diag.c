@@ -70,6 +70,7 @@ diag_code_str(int code)
     case ALS_ENUMERIC: return "numerical failure";
     case ALS_EUSAGE: return "invalid usage";
     case ALS_EINTR: return "interrupted";
+    case ALS_ELEAK: return "test data seen in training";
     }
     return "unknown error";
 }

@@ -33,7 +33,8 @@ enum {
     ALS_ERANGE = -6,    /* a value outside what the format or option allows */
     ALS_ENUMERIC = -7,  /* NaN, infinity or a failed factorisation */
     ALS_EUSAGE = -8,    /* the caller asked for something contradictory */
-    ALS_EINTR = -9      /* interrupted by a signal */
+    ALS_EINTR = -9,     /* interrupted by a signal */
+    ALS_ELEAK = -10     /* files that do not belong together: test data seen in training */
 };
 
 /* The context of the last failure: a lowercase message with no program name

@@ -8,6 +8,7 @@
 #include "afile.h"
 #include "als.h"
 #include "csr.h"
+#include "guard.h"
 #include "model.h"
 
 /* The previous model, grown to today's shape when it is smaller in one dimension and not
@@ -56,6 +57,14 @@ evaluate_run(const struct evaluate_opts *o, struct evaluate_result *res, struct 
                           names[t], ms[t]->users, ms[t]->items, o->train, nu, ni);
             goto out;
         }
+    if (test->r.nnz == 0) {
+        rc = diag_set(d, ALS_EFORMAT, "'%s' holds no test entries: nothing to evaluate",
+                      o->test);
+        goto out;
+    }
+    struct guard_files gf = { m, old, train, test, o->model, o->previous, o->train, o->test };
+    if (!o->allow_leakage && (rc = guard_check(&gf, d)) < 0)
+        goto out;
     if ((rc = metrics_evaluate(m, train, test, o->cuts, o->ncut, o->include_seen, o->threads,
                                &res->model, d)) < 0 ||
         (rc = metrics_evaluate(NULL, train, test, o->cuts, o->ncut, o->include_seen,
@@ -64,11 +73,6 @@ evaluate_run(const struct evaluate_opts *o, struct evaluate_result *res, struct 
                                        o->threads, &res->previous, d)) < 0))
         goto out;
     res->has_previous = old != NULL;
-    if (res->model.users == 0 && test->r.nnz == 0) {
-        rc = diag_set(d, ALS_EFORMAT, "'%s' holds no test entries: nothing to evaluate",
-                      o->test);
-        goto out;
-    }
     if (!m->implicit) {
         float lo, hi;
         csr_value_range(&train->r, &lo, &hi);

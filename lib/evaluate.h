@@ -14,6 +14,7 @@ struct evaluate_opts {
     const unsigned *cuts;             /* ascending, without repeats */
     unsigned ncut;                    /* 1 .. METRICS_MAX_CUTS */
     int include_seen;                 /* rank training items too */
+    int allow_leakage;                /* skip guard_check (lib/guard.h) */
     unsigned threads;
 };
 

@@ -16,6 +16,18 @@
 #define FLAG_IMPLICIT 0x10000u /* bits 16+: informative, a reader may ignore them */
 #define META_MAX 2048
 
+static const char *const side_names[] = { "none", "train", "test" }; /* CSR_SIDE_* order */
+
+/* A 64-bit value written as 16 hexadecimal digits. */
+static int
+parse_hex64(const char *val, uint64_t *out)
+{
+    if (strlen(val) != 16 || strspn(val, "0123456789abcdefABCDEF") != 16)
+        return ALS_EFORMAT;
+    *out = (uint64_t)strtoull(val, NULL, 16);
+    return 0;
+}
+
 /*
  * META: "key=value" lines. mu comes first, so that a reader that keeps only the first
  * bytes of META does not lose it; the training parameters follow in a fixed order. A
@@ -51,6 +63,9 @@ meta_format(const struct model *m, char *buf, size_t size)
                      p->train_nnz, p->data_checksum);
         if (p->has & MODEL_HAS_INIT)
             META_ADD("init=%s\n", p->init);
+        if (p->has & MODEL_HAS_LINEAGE)
+            META_ADD("data_id=%016" PRIx64 "\nsplit_id=%016" PRIx64 "\nsplit_side=%s\n",
+                     p->data_id, p->split_id, side_names[p->split_side]);
     }
 #undef META_ADD
 }
@@ -124,6 +139,18 @@ parse_one(const char *key, const char *val, void *ctx)
         p->data_checksum = (uint32_t)x;
     } else if (!strcmp(key, "init")) {
         snprintf(p->init, sizeof p->init, "%s", val);
+    } else if (!strcmp(key, "data_id")) {
+        rc = parse_hex64(val, &p->data_id);
+        p->has |= rc == 0 ? MODEL_HAS_LINEAGE : 0;
+    } else if (!strcmp(key, "split_id")) {
+        rc = parse_hex64(val, &p->split_id);
+    } else if (!strcmp(key, "split_side")) {
+        rc = ALS_EFORMAT;
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(val, side_names[i])) {
+                p->split_side = i;
+                rc = 0;
+            }
     }
     if (rc < 0) {
         if (!c->bad[0]) {

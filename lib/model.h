@@ -30,7 +30,11 @@ struct model_params {
     uint64_t train_nnz;
     uint32_t data_checksum; /* afile_checksum of the training CSR */
     char init[MODEL_PATH_MAX + 8]; /* the --init model, or "none" */
-    unsigned has;               /* MODEL_HAS_* bits */
+    /* MODEL_HAS_LINEAGE: csr_content_id of the training matrix, and the split it is a side
+     * of (csr_split_info: split_id 0 and side 0 when none) */
+    uint64_t data_id, split_id;
+    int split_side;
+    unsigned has; /* MODEL_HAS_* bits */
 };
 
 enum {
@@ -41,7 +45,8 @@ enum {
     MODEL_HAS_SOLVER = 1u << 4,
     MODEL_HAS_SEED = 1u << 5,
     MODEL_HAS_TRAIN = 1u << 6, /* train, train_nnz and data_checksum */
-    MODEL_HAS_INIT = 1u << 7
+    MODEL_HAS_INIT = 1u << 7,
+    MODEL_HAS_LINEAGE = 1u << 8 /* data_id, split_id and split_side */
 };
 
 /*

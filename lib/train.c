@@ -191,6 +191,12 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
                                               MODEL_HAS_ALPHA | MODEL_HAS_LAMBDA |
                                               MODEL_HAS_SOLVER | MODEL_HAS_SEED };
     model_set_source(m, job->train_path, c->r.nnz, afile_checksum(&c->file), job->init);
+    struct csr_split_info si;
+    csr_split_info(c, &si);
+    m->params.data_id = csr_content_id(c);
+    m->params.split_id = si.split_id;
+    m->params.split_side = si.side;
+    m->params.has |= MODEL_HAS_LINEAGE;
     if (job->output && (rc = model_save(m, job->output, d)) < 0)
         goto out;
     info->seconds = now() - t0;
