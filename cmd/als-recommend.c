@@ -139,6 +139,9 @@ parse_args(int argc, char **argv, struct opts *o)
                         "--all");
     if (s->cold == SERVE_COLD_POPULAR && !s->csr)
         cli_usage_error(&cli, "--cold popular needs -c CSR (the popularity comes from it)");
+    if (!s->similar && !s->csr && !s->history && !s->include_seen)
+        cli_warn(&cli, "no history (-c ALL.CSR or --history LOG): answers may be items users "
+                 "already have (--include-seen or -q: no such note)");
 }
 
 /* What serve_open ignored, in the order it read the files. */

@@ -26,7 +26,7 @@ static const char help[] =
     "      --implicit         Hu-Koren-Volinsky weighted ALS on counts or durations\n"
     "                         (default): p = [r > 0], confidence 1 + alpha |r|\n"
     "      --explicit         ALS on observed ratings, lambda scaled by each row's count\n"
-    "  -k, --factors N        latent factors (default 64, or the --init model's)\n"
+    "  -k, --factors N        latent factors (default 64)\n"
     "  -n, --iterations N     iterations (default 15)\n"
     "  -a, --alpha A          implicit confidence scale (default 4 / mean |r|)\n"
     "  -l, --lambda L         regularisation, >= 0 (default: implicit 30 (users/items)^0.3,\n"
@@ -37,7 +37,8 @@ static const char help[] =
     "      --biases           global, user and item biases (explicit; default on)\n"
     "      --no-biases        no biases\n"
     "      --init MODEL       warm start from an earlier model; rows the vocabulary gained\n"
-    "                         since are folded in by one solve against the old factors\n"
+    "                         since are folded in by one solve against the old factors;\n"
+    "                         mode, -k, -a, -l, solver and biases default to MODEL's\n"
     "      --validate TEST    after each iteration: RMSE (explicit) or precision@10 and\n"
     "                         ndcg@10 with training items excluded (implicit)\n"
     "      --loss             print the training objective after each iteration\n"
@@ -228,6 +229,9 @@ main(int argc, char **argv)
     J->p.biases = biases >= 0 ? biases : dflt.biases;
     J->p.lambda = set & ALS_FIT_LAMBDA ? J->p.lambda : dflt.lambda;
     J->p.fit = dflt.fit & ~set;
+    if (J->init) /* what is not given comes from the model a warm start continues */
+        J->p.fit |= ((mode < 0 ? ALS_FIT_MODE : 0u) | (solver < 0 ? ALS_FIT_SOLVER : 0u) |
+                     (biases < 0 ? ALS_FIT_BIASES : 0u) | ALS_FIT_ALPHA | ALS_FIT_LAMBDA) & ~set;
     if (J->p.biases && implicit)
         cli_usage_error(&cli, "--biases is for --explicit models");
     J->p.seed = cli.seed;

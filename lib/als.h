@@ -12,7 +12,15 @@
 enum { ALS_SOLVER_CHOLESKY = 0, ALS_SOLVER_CG = 1 };
 
 /* Parameters that als_params_fit chooses from the training data (bits of fit). */
-enum { ALS_FIT_K = 1u << 0, ALS_FIT_ALPHA = 1u << 1, ALS_FIT_LAMBDA = 1u << 2 };
+enum {
+    ALS_FIT_K = 1u << 0,
+    ALS_FIT_ALPHA = 1u << 1,
+    ALS_FIT_LAMBDA = 1u << 2,
+    /* Only a warm start resolves these, from its --init model (train_run): */
+    ALS_FIT_MODE = 1u << 3, /* implicit or explicit */
+    ALS_FIT_SOLVER = 1u << 4,
+    ALS_FIT_BIASES = 1u << 5
+};
 
 struct als_params {
     uint32_t k, iters, cg_steps;

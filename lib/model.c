@@ -63,6 +63,8 @@ meta_format(const struct model *m, char *buf, size_t size)
                      p->train_nnz, p->data_checksum);
         if (p->has & MODEL_HAS_INIT)
             META_ADD("init=%s\n", p->init);
+        if (p->has & MODEL_HAS_RANGE)
+            META_ADD("rating_min=%.9g\nrating_max=%.9g\n", p->rating_min, p->rating_max);
         if (p->has & MODEL_HAS_LINEAGE)
             META_ADD("data_id=%016" PRIx64 "\nsplit_id=%016" PRIx64 "\nsplit_side=%s\n",
                      p->data_id, p->split_id, side_names[p->split_side]);
@@ -139,6 +141,11 @@ parse_one(const char *key, const char *val, void *ctx)
         p->data_checksum = (uint32_t)x;
     } else if (!strcmp(key, "init")) {
         snprintf(p->init, sizeof p->init, "%s", val);
+    } else if (!strcmp(key, "rating_min")) {
+        rc = num_parse_double(val, -HUGE_VAL, HUGE_VAL, &p->rating_min);
+    } else if (!strcmp(key, "rating_max")) { /* written after rating_min, always with it */
+        rc = num_parse_double(val, -HUGE_VAL, HUGE_VAL, &p->rating_max);
+        p->has |= rc == 0 ? MODEL_HAS_RANGE : 0;
     } else if (!strcmp(key, "data_id")) {
         rc = parse_hex64(val, &p->data_id);
         p->has |= rc == 0 ? MODEL_HAS_LINEAGE : 0;

@@ -34,6 +34,7 @@ struct model_params {
      * of (csr_split_info: split_id 0 and side 0 when none) */
     uint64_t data_id, split_id;
     int split_side;
+    double rating_min, rating_max; /* MODEL_HAS_RANGE: the training values (explicit) */
     unsigned has; /* MODEL_HAS_* bits */
 };
 
@@ -46,7 +47,8 @@ enum {
     MODEL_HAS_SEED = 1u << 5,
     MODEL_HAS_TRAIN = 1u << 6, /* train, train_nnz and data_checksum */
     MODEL_HAS_INIT = 1u << 7,
-    MODEL_HAS_LINEAGE = 1u << 8 /* data_id, split_id and split_side */
+    MODEL_HAS_LINEAGE = 1u << 8, /* data_id, split_id and split_side */
+    MODEL_HAS_RANGE = 1u << 9    /* rating_min and rating_max */
 };
 
 /*

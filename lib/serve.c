@@ -54,6 +54,19 @@ struct job {
 
 /* ---- output ---- */
 
+/* A score as shown: an explicit model's predicted rating clipped to the training range, as
+ * als-eval clips it (popularity counts and cosines are shown as they are). */
+static double
+shown(const struct serve *s, const struct job *j, float v)
+{
+    const struct model_params *p = &s->m->params;
+    double x = (double)v;
+    if (s->m->implicit || s->o.similar || !(p->has & MODEL_HAS_RANGE) ||
+        j->src > SRC_FOLDIN)
+        return x;
+    return x < p->rating_min ? p->rating_min : x > p->rating_max ? p->rating_max : x;
+}
+
 static void
 format_job(const struct serve *s, const struct job *j, struct emit_buf *b)
 {
@@ -73,7 +86,7 @@ format_job(const struct serve *s, const struct job *j, struct emit_buf *b)
             emit_str(b, r ? ",{\"item\":" : "{\"item\":");
             emit_json_string(b, id ? id : "", id ? len : 0);
             emit_str(b, ",\"score\":");
-            emit_json_number(b, (double)j->val_out[r]);
+            emit_json_number(b, shown(s, j, j->val_out[r]));
             emit_str(b, ",\"rank\":");
             emit_u64(b, r + 1);
             emit_char(b, '}');
@@ -88,7 +101,7 @@ format_job(const struct serve *s, const struct job *j, struct emit_buf *b)
         emit_char(b, '\t');
         emit_tsv_field(b, id ? id : "", id ? len : 0);
         emit_char(b, '\t');
-        emit_tsv_number(b, (double)j->val_out[r]);
+        emit_tsv_number(b, shown(s, j, j->val_out[r]));
         emit_char(b, '\t');
         emit_u64(b, r + 1);
         if (s->o.explain) {

@@ -53,22 +53,34 @@ open_init(const struct train_job *job, struct als_params *p, const struct csr *c
     int rc = model_open(&old, job->init, AFILE_VERIFY, d);
     if (rc < 0)
         goto out;
-    /* What the options leave to the data, a warm start takes from the model it continues:
-     * its rank, and (same mode) the alpha and lambda it was trained with. */
+    /* What the options leave open, a warm start takes from the model it continues: its
+     * mode, biases, solver, rank, alpha and lambda. A value given again that differs is
+     * refused, naming the flag. */
+    const struct model_params *op = &old->params;
+    unsigned took = 0;
+    if (p->fit & ALS_FIT_MODE)
+        p->implicit = old->implicit, took |= ALS_FIT_MODE;
+    if (p->fit & ALS_FIT_BIASES)
+        p->biases = old->biases, took |= ALS_FIT_BIASES;
+    if ((p->fit & ALS_FIT_SOLVER) && (op->has & MODEL_HAS_SOLVER))
+        p->solver = op->solver, took |= ALS_FIT_SOLVER;
     if (p->fit & ALS_FIT_K)
-        p->k = old->k;
-    if (old->implicit == p->implicit && (p->fit & ALS_FIT_ALPHA) &&
-        (old->params.has & MODEL_HAS_ALPHA))
-        p->alpha = old->params.alpha;
-    if (old->implicit == p->implicit && (p->fit & ALS_FIT_LAMBDA) &&
-        (old->params.has & MODEL_HAS_LAMBDA))
-        p->lambda = old->params.lambda;
-    p->fit &= ~(unsigned)(ALS_FIT_K | ALS_FIT_ALPHA | ALS_FIT_LAMBDA);
-    if (old->k != p->k || old->implicit != p->implicit || old->biases != p->biases) {
+        p->k = old->k, took |= ALS_FIT_K;
+    if ((p->fit & ALS_FIT_ALPHA) && (op->has & MODEL_HAS_ALPHA))
+        p->alpha = op->alpha, took |= ALS_FIT_ALPHA;
+    if ((p->fit & ALS_FIT_LAMBDA) && (op->has & MODEL_HAS_LAMBDA))
+        p->lambda = op->lambda, took |= ALS_FIT_LAMBDA;
+    p->fit &= ~took;
+    const char *flag = old->implicit != p->implicit ? (p->implicit ? "--implicit" : "--explicit")
+                       : old->k != p->k             ? "-k"
+                       : old->biases != p->biases   ? (p->biases ? "--biases" : "--no-biases")
+                                                    : NULL;
+    if (flag) {
         rc = diag_set(d, ALS_EFORMAT, "--init '%s' is %s model of rank %u%s; this run trains "
-                      "%s model of rank %u%s", job->init, kind_of(old->implicit), old->k,
+                      "%s model of rank %u%s (%s conflicts with it: leave it out to continue "
+                      "the model)", job->init, kind_of(old->implicit), old->k,
                       old->biases ? " with biases" : "", kind_of(p->implicit), p->k,
-                      p->biases ? " with biases" : "");
+                      p->biases ? " with biases" : "", flag);
         goto out;
     }
     if (old->users > c->r.rows || old->items > c->r.cols) {
@@ -197,6 +209,13 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     m->params.split_id = si.split_id;
     m->params.split_side = si.side;
     m->params.has |= MODEL_HAS_LINEAGE;
+    if (!p->implicit && c->r.nnz) { /* what als-recommend clips predicted ratings to */
+        float vlo, vhi;
+        csr_value_range(&c->r, &vlo, &vhi);
+        m->params.rating_min = vlo;
+        m->params.rating_max = vhi;
+        m->params.has |= MODEL_HAS_RANGE;
+    }
     if (job->output && (rc = model_save(m, job->output, d)) < 0)
         goto out;
     info->seconds = now() - t0;

@@ -52,7 +52,7 @@ npy_expected_size() {
     assert_empty "$stderr" stderr
     assert_match "$(first_line "$output")" '^usage: als-train '
     assert_contains "$output" "--export-npy DIR MODEL"
-    assert_contains "$output" "latent factors (default 64"
+    assert_contains "$output" "latent factors (default 64)"
     assert_contains "$output" "iterations (default 15)"
     assert_contains "$output" "(default 4 / mean |r|)"
     assert_contains "$output" "implicit 30 (users/items)^0.3"
@@ -172,6 +172,27 @@ npy_expected_size() {
     assert_eq 7 "$(info_field w1.model lambda)"
     als-train -q -n 1 -l 3 --init w0.model -o w2.model "$F/tr.csr"
     assert_eq 3 "$(info_field w2.model lambda)"
+    # the mode, solver and biases too: an explicit Cholesky model continues as one
+    als-train -q --explicit -k 3 -n 2 -l 0.2 -o e0.model "$F/tr.csr"
+    run --separate-stderr als-train -q -n 1 --init e0.model -o e1.model "$F/tr.csr"
+    [[ $status -eq 0 ]]
+    assert_eq explicit "$(info_field e1.model mode)"
+    assert_eq yes "$(info_field e1.model biases)"
+    assert_eq cholesky "$(info_field e1.model solver)"
+    assert_eq 0.2 "$(info_field e1.model lambda)"
+    als-train -q -n 1 --solver cg --init e0.model -o e2.model "$F/tr.csr"
+    assert_eq cg "$(info_field e2.model solver)"
+    # a value given again that differs is an error naming the flag
+    run --separate-stderr als-train -q -n 1 --implicit --init e0.model -o e3.model "$F/tr.csr"
+    [[ $status -eq 1 ]]
+    assert_contains "$stderr" "(--implicit conflicts with it: leave it out to continue the model)"
+    run --separate-stderr als-train -q -n 1 -k 4 --init e0.model -o e3.model "$F/tr.csr"
+    [[ $status -eq 1 ]]
+    assert_contains "$stderr" "(-k conflicts with it"
+    run --separate-stderr als-train -q -n 1 --no-biases --init e0.model -o e3.model "$F/tr.csr"
+    [[ $status -eq 1 ]]
+    assert_contains "$stderr" "(--no-biases conflicts with it"
+    assert_file_absent e3.model
 }
 
 # ---- determinism ----

@@ -397,10 +397,49 @@ EOF
     assert_empty "$output" stdout
     assert_empty "$stderr" stderr
     # nothing skipped: no summary, unless -v
-    run --separate-stderr rec -k 3 "$(user_at 1)"
+    run --separate-stderr rec -c "$F/tr.csr" -k 3 "$(user_at 1)"
     assert_empty "$stderr" stderr
-    run --separate-stderr rec -v -k 3 "$(user_at 1)"
+    run --separate-stderr rec -c "$F/tr.csr" -v -k 3 "$(user_at 1)"
     assert_contains "$stderr" "1 answered (0 folded in, 0 popular), 0 skipped"
+}
+
+@test "recommend: without a history, one note that seen items are not filtered" {
+    run --separate-stderr rec -k 3 "$(user_at 1)" "$(user_at 2)"
+    [[ $status -eq 0 ]]
+    assert_stderr "als-recommend: no history (-c ALL.CSR or --history LOG): answers may be items users already have (--include-seen or -q: no such note)"
+    # the note is true: without -c, some answers are items the user has
+    local u seen hits=0
+    for u in 1 2 3 4 5 6 7 8; do
+        seen=$(seen_of "$u")
+        while IFS=$'\t' read -r _ item _; do
+            grep -qxF "$item" <<<"$seen" && hits=$((hits + 1))
+        done < <(rec -q -k 10 "$(user_at "$u")")
+    done
+    ((hits > 0)) || _fail "no seen item recommended without -c: the note would be wrong"
+    run --separate-stderr rec -q -k 3 "$(user_at 1)"
+    assert_empty "$stderr" stderr
+    run --separate-stderr rec --include-seen -k 3 "$(user_at 1)"
+    assert_empty "$stderr" stderr
+    run --separate-stderr rec -c "$F/tr.csr" -k 3 "$(user_at 1)"
+    assert_empty "$stderr" stderr
+}
+
+@test "recommend: an explicit model's predicted ratings are clipped to the training range" {
+    # stars 1..5 from 40 users on 30 items, little regularisation: predictions overshoot
+    awk 'BEGIN { srand(7); print "user,item,stars"
+                 for (u = 0; u < 40; u++) for (i = 0; i < 30; i++)
+                     if (rand() < 0.4) printf "u%d,i%d,%d\n", u, i, 1 + int(rand() * 5) }' >stars.csv
+    als-map -q -H -V sv -o stars.trp stars.csv
+    als-csr -q -V sv -o stars.csr stars.trp
+    als-train -q --explicit -k 8 -n 10 -l 0.0001 -o ex.als stars.csr
+    assert_eq 1 "$(als-train --info ex.als | awk -F '\t' '$1 == "rating_min" { print $2 }')"
+    assert_eq 5 "$(als-train --info ex.als | awk -F '\t' '$1 == "rating_max" { print $2 }')"
+    run -0 --separate-stderr als-recommend -m ex.als -V sv -c stars.csr -k 20 --all
+    printf '%s\n' "$output" | awk -F '\t' '$3 < 1 || $3 > 5 { bad++ } END { exit bad > 0 }' ||
+        _fail "a score outside [1, 5]"
+    # some predictions pass the top: they show as 5 (and the rest below it)
+    printf '%s\n' "$output" | awk -F '\t' '$3 == 5 { n++ } END { exit !(n > 0) }' ||
+        _fail "no prediction reached 5: the test does not test clipping"
 }
 
 @test "recommend: a user the vocabulary gained after training is cold" {

@@ -532,12 +532,14 @@ TEST(an_init_model_of_another_rank_mode_or_a_larger_shape_is_refused)
     j.output = tpath("err.model");
     j.p.k = 2;
     snprintf(msg, sizeof msg, "--init '%s' is an implicit model of rank 3; this run trains "
-             "an implicit model of rank 2", j.init);
+             "an implicit model of rank 2 (-k conflicts with it: leave it out to continue "
+             "the model)", j.init);
     expect_error(&j, ALS_EFORMAT, msg);
     struct train_job e = job_of(0, full_csr(1), tpath("err.model"));
     e.init = j.init;
     snprintf(msg, sizeof msg, "--init '%s' is an implicit model of rank 3; this run trains "
-             "an explicit model of rank 3 with biases", j.init);
+             "an explicit model of rank 3 with biases (--explicit conflicts with it: leave it "
+             "out to continue the model)", j.init);
     expect_error(&e, ALS_EFORMAT, msg);
     j.p.k = 3;
     j.train_path = old_csr(0);
