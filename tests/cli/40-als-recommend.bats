@@ -554,6 +554,29 @@ $(user_at 1) model" "$(cut -f1,5 out.tsv | uniq | tr '\t' ' ')" "sources"
     assert_empty "$(printf '%s\n' "$output" | cut -f2 | grep -Fx -e "$(item_at 3)" -e "$(item_at 4)")"
 }
 
+@test "recommend: --history without the header line the vocabulary expects names the columns" {
+    local u
+    u=$(user_at 0)
+    grep "^$u," "$F/log.csv" | head -n 6 >nohdr.csv
+    run -2 --separate-stderr rec --history nohdr.csv -k 3 "$u"
+    assert_empty "$output" stdout
+    assert_stderr "als-recommend: nohdr.csv:1: no header line with the columns visitor_id, \
+content_id, duration_s (the first line names none of them)" || return 1
+    # from stdin too
+    run -2 --separate-stderr rec --history - -k 3 "$u" <nohdr.csv
+    assert_stderr "als-recommend: (stdin):1: no header line with the columns visitor_id, \
+content_id, duration_s (the first line names none of them)" || return 1
+    # a header with one of the names wrong is named as before
+    { head -n 1 "$F/log.csv" | sed 's/content_id/content/'; cat nohdr.csv; } >typo.csv
+    run -2 --separate-stderr rec --history typo.csv -k 3 "$u"
+    assert_stderr "als-recommend: typo.csv:1: no column named 'content_id' in the header" \
+        || return 1
+    # with the header line put back, the user is folded in
+    { head -n 1 "$F/log.csv"; cat nohdr.csv; } >hist.csv
+    run -0 --separate-stderr rec --history hist.csv --explain-source -k 3 "$u"
+    assert_eq "foldin" "$(printf '%s\n' "$output" | cut -f5 | sort -u)"
+}
+
 # ---- files that do not belong together, damaged files ----
 
 @test "recommend: a model from a bigger vocabulary is refused, naming both files" {
