@@ -135,6 +135,11 @@ main(int argc, char **argv)
     }
     if (transpose)
         cli_usage_error(&cli, "--transpose goes with --dump");
+    /* als-csr in.trp out.csr: the -o was forgotten (a CSR file is never an input here). */
+    static const char *const csr_exts[] = { ".csr", NULL };
+    if (optind + 2 == argc && !jo.output && cli_looks_like_output(argv[optind + 1], csr_exts))
+        cli_usage_error(&cli, "one TRIPLES input at most (to write '%s', use -o %s)",
+                        argv[optind + 1], argv[optind + 1]);
     if (!jo.output)
         cli_usage_error(&cli, "missing -o FILE");
     if (split != (jo.test != NULL))

@@ -162,6 +162,19 @@ warn_ignored(const struct serve_opts *s, const struct serve_stats *st)
                  "(no factors yet), ignored", st->history_newer);
 }
 
+/* Cold queries that are IDs of the other vocabulary: the columns were probably swapped. */
+static void
+warn_swapped(const struct serve_opts *s, const struct serve_stats *st)
+{
+    const char *is = s->similar ? "a user ID, not an item ID" : "an item ID, not a user ID";
+    const char *are = s->similar ? "user IDs, not item IDs" : "item IDs, not user IDs";
+    if (st->swapped == 1)
+        cli_warn(&cli, "'%s' is %s: swapped columns?", st->swapped_id, is);
+    else if (st->swapped > 1)
+        cli_warn(&cli, "'%s' and %" PRIu64 " more are %s: swapped columns?", st->swapped_id,
+                 st->swapped - 1, are);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -193,6 +206,7 @@ main(int argc, char **argv)
         fprintf(stderr, "%s: %" PRIu64 " answered (%" PRIu64 " folded in, %" PRIu64
                 " popular), %" PRIu64 " skipped: unknown or without factors\n", cli.prog,
                 st.answered, st.foldin, st.popular, st.skipped);
+    warn_swapped(&o.s, &st);
     serve_close(s);
     return CLI_EXIT_OK;
 }

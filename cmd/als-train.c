@@ -215,6 +215,11 @@ main(int argc, char **argv)
             cli_die_diag(&cli, &d);
         return CLI_EXIT_OK;
     }
+    /* als-train A.csr B.model: the -o was forgotten. */
+    static const char *const model_exts[] = { ".als", ".model", ".fac", NULL };
+    if (optind + 2 == argc && !J->output && cli_looks_like_output(argv[optind + 1], model_exts))
+        cli_usage_error(&cli, "one TRAIN.CSR only (to write '%s', use -o %s)", argv[optind + 1],
+                        argv[optind + 1]);
     if (optind + 1 != argc)
         cli_usage_error(&cli, optind == argc ? "missing TRAIN.CSR" : "one TRAIN.CSR only");
     if (!J->output)

@@ -149,6 +149,20 @@ cli_refuse_tty(const struct cli *c, const char *path, int force, const char *wha
         cli_usage_error(c, "refusing to write %s to a terminal (%s)", what, hint);
 }
 
+int
+cli_looks_like_output(const char *path, const char *const *exts)
+{
+    size_t n = strlen(path);
+    if (access(path, F_OK) != 0 && errno == ENOENT)
+        return 1;
+    for (; *exts; exts++) {
+        size_t e = strlen(*exts);
+        if (n > e && !strcmp(path + n - e, *exts))
+            return 1;
+    }
+    return 0;
+}
+
 void
 cli_close_stdout(const struct cli *c)
 {

@@ -64,6 +64,11 @@ int cli_choice(const struct cli *c, const char *name, const char *arg,
 void cli_refuse_tty(const struct cli *c, const char *path, int force, const char *what,
                     const char *hint);
 
+/* 1 when an operand looks like an output the user meant for -o rather than an input:
+ * it does not exist, or its name ends in one of exts (NULL-terminated, such as ".model").
+ * For the hint "to write 'B.model', use -o B.model". */
+int cli_looks_like_output(const char *path, const char *const *exts);
+
 /* Flush and close stdout; on a write error print it and exit 1 (samtools' rule). */
 void cli_close_stdout(const struct cli *c);
 

@@ -369,16 +369,38 @@ verify_one(const struct afile *f, const char *path, const struct afile_section *
                     path, t);
 }
 
+/* What a file of kind is called in messages. */
+static const char *
+kind_noun(const char kind[4])
+{
+    static const struct { char kind[5]; const char *noun; } nouns[] = {
+        { "CSR1", "a CSR file" }, { "FAC1", "a model file" }, { "VOC1", "a vocabulary file" },
+    };
+    for (size_t i = 0; i < sizeof nouns / sizeof nouns[0]; i++)
+        if (memcmp(kind, nouns[i].kind, 4) == 0)
+            return nouns[i].noun;
+    return "an als binary file";
+}
+
 int
 afile_open(struct afile *f, const char *path, const char kind[4], uint16_t max_major,
            unsigned flags, struct diag *d)
 {
+    static const unsigned char gzip_magic[2] = { 0x1f, 0x8b };
     struct stat st;
     void *map;
     size_t plen;
     int fd = -1, rc = 0;
 
     memset(f, 0, sizeof *f);
+    /* "-" is standard input everywhere else; here it would be looked up as a file named
+     * "-" and fail with ENOENT, which hides the reason: a mapping needs a file. */
+    if (strcmp(path, "-") == 0) {
+        rc = diag_set(d, ALS_EUSAGE,
+                      "'-': %s must be a regular file (it is mapped), not standard input",
+                      kind_noun(kind));
+        goto out;
+    }
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         rc = diag_set_errno(d, ALS_EIO, errno, "cannot open '%s'", path);
@@ -396,6 +418,16 @@ afile_open(struct afile *f, const char *path, const char kind[4], uint16_t max_m
     if (!S_ISREG(st.st_mode)) {
         rc = diag_set(d, ALS_EIO, "cannot map '%s': not a regular file", path);
         goto out;
+    }
+    /* A gzipped container (gzip model.als, or a .csr.gz) would read as "bad magic"; a
+     * header of any size starts with the two gzip bytes. */
+    if (st.st_size >= 2) {
+        unsigned char m[2];
+        if (pread(fd, m, 2, 0) == 2 && memcmp(m, gzip_magic, 2) == 0) {
+            rc = diag_set(d, ALS_EFORMAT, "'%s': gzip-compressed: decompress it first (gzip -d)",
+                          path);
+            goto out;
+        }
     }
     /* mmap of length 0 fails, and a short file has no header to look at. */
     if (st.st_size < AFILE_HEADER_SIZE) {

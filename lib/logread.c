@@ -2,6 +2,7 @@
 /* logread: reading raw interaction logs: delimiter, header, columns, one record at a time. */
 #include "logread.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -129,6 +130,47 @@ split_record(struct logread *r, const char **line, size_t *len, unsigned maxf,
     return n;
 }
 
+/* The index of the field of the first line named cs, or -1. */
+static int
+field_named(const struct logread *r, int stored, const char *cs)
+{
+    for (int k = 0; k < stored; k++)
+        if (r->fields[k].len == strlen(cs) && memcmp(r->fields[k].p, cs, r->fields[k].len) == 0)
+            return k;
+    return -1;
+}
+
+/* A named column missing from the header: when the first line names none of two or more
+ * named columns, it is most likely data of a log without its header line (say, a --history
+ * log cut from the middle of one), so say which header was expected. With one name there
+ * is no telling a missing header from a header without that column. */
+static int
+missing_column(const struct logread *r, const struct logspec *spec, int stored,
+               const char *name, const char *cs, struct diag *d)
+{
+    char names[256] = "";
+    size_t w = 0;
+    int nnamed = 0, nfound = 0;
+    for (int i = 0; i < LOG_NCOLS; i++) {
+        const char *c = spec->col[i];
+        unsigned n;
+        if (!c || col_is_none(i, c) || col_number(c, &n))
+            continue;
+        nnamed++;
+        nfound += field_named(r, stored, c) >= 0;
+        int m = snprintf(names + w, sizeof names - w, "%s%s", w ? ", " : "", c);
+        if (m > 0 && (size_t)m < sizeof names - w)
+            w += (size_t)m;
+        names[w] = '\0'; /* a name that does not fit is left out */
+    }
+    if (nnamed < 2 || nfound > 0)
+        return diag_set(d, ALS_EUSAGE, "%s:1: no column named '%s' in the header", name, cs);
+    return diag_set(d, ALS_EUSAGE,
+                    "%s:1: no header line with the columns %s (the first line names none of "
+                    "them)",
+                    name, names);
+}
+
 int
 logread_open(struct logread *r, const char *path, struct logspec *spec, struct diag *d)
 {
@@ -220,15 +262,9 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
         if (col_number(cs, &n)) {
             r->idx[i] = (int)n - 1;
         } else {
-            for (int k = 0; k < stored; k++)
-                if (r->fields[k].len == strlen(cs) &&
-                    memcmp(r->fields[k].p, cs, r->fields[k].len) == 0) {
-                    r->idx[i] = k;
-                    break;
-                }
+            r->idx[i] = field_named(r, stored, cs);
             if (r->idx[i] < 0) {
-                rc = diag_set(d, ALS_EUSAGE, "%s:1: no column named '%s' in the header",
-                              name, cs);
+                rc = missing_column(r, spec, stored, name, cs, d);
                 goto out;
             }
         }

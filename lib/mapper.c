@@ -199,6 +199,16 @@ map_batch(struct pipe *p, struct batch *b, struct diag *d)
                     int k = found[0][i] ? 1 : 0;
                     size_t len = b->len[k][r] > 60 ? 60 : b->len[k][r];
                     const char *in = p->inputs[b->input[r]];
+                    uint32_t oi;
+                    /* A user ID that is a known item (or the reverse): columns mixed up. */
+                    if (vocab_find(vv[!k], keys[k][i], b->len[k][r], &oi) > 0)
+                        return diag_set(d, ALS_EFORMAT,
+                                        "%s:%llu: unknown %s '%.*s' (--frozen --strict): "
+                                        "'%.*s' is %s ID, not %s ID: swapped columns?",
+                                        strcmp(in, "-") ? in : "(stdin)",
+                                        (unsigned long long)b->line[r], k ? "item" : "user",
+                                        (int)len, keys[k][i], (int)len, keys[k][i],
+                                        k ? "a user" : "an item", k ? "an item" : "a user");
                     return diag_set(d, ALS_EFORMAT,
                                     "%s:%llu: unknown %s '%.*s' (--frozen --strict)",
                                     strcmp(in, "-") ? in : "(stdin)",

@@ -47,6 +47,7 @@ struct job {
     uint32_t *seen; /* sorted items to exclude (merged csr and history rows) */
     size_t nseen;
     int own_x, own_seen;
+    int swapped; /* unknown, but an ID of the other vocabulary */
     uint32_t *idx_out;
     float *val_out;
     size_t cnt;
@@ -148,6 +149,13 @@ resolve(const struct serve *s, struct job *j, int by_index, struct diag *d)
     int found = by_index ? 1 : vocab_find(v, j->raw, j->len, &idx); /* all knows it */
     if (found < 0)
         return diag_set(d, ALS_EFORMAT, "'%s': damaged vocabulary index", o->vocab);
+    if (!found) {
+        /* An item ID where a user ID belongs (or the reverse for similar) is a column
+         * mix-up, worth a hint rather than a plain "unknown". */
+        const struct vocab *other = o->similar ? &s->vd.users : &s->vd.items;
+        uint32_t oi;
+        j->swapped = vocab_find(other, j->raw, j->len, &oi) > 0;
+    }
     if (o->similar) {
         if (found && model_has_factors(s->m, 1, idx)) {
             j->idx = idx;
@@ -322,13 +330,26 @@ answer_chunk(const struct serve *s, struct job *jobs, size_t n, struct zio_out *
     for (size_t t = 0; t < n; t++) {
         struct job *j = &jobs[t];
         if (j->src == SRC_NONE) {
+            const char *side = s->o.similar ? "item" : "user";
             if (s->o.cold == SERVE_COLD_FAIL) {
                 char esc[4 * 80 + 1];
                 size_t el = csv_escape_tsv(j->raw, j->len > 80 ? 80 : j->len, esc);
-                rc = diag_set(d, ALS_ERANGE,
-                              "%s '%.*s' is unknown or has no factors (--cold fail)",
-                              s->o.similar ? "item" : "user", (int)el, esc);
+                if (j->swapped)
+                    rc = diag_set(d, ALS_ERANGE,
+                                  "%s '%.*s' is unknown (--cold fail): '%.*s' is %s ID, not "
+                                  "%s ID: swapped columns?",
+                                  side, (int)el, esc, (int)el, esc,
+                                  s->o.similar ? "a user" : "an item",
+                                  s->o.similar ? "an item" : "a user");
+                else
+                    rc = diag_set(d, ALS_ERANGE,
+                                  "%s '%.*s' is unknown or has no factors (--cold fail)", side,
+                                  (int)el, esc);
                 goto out;
+            }
+            if (j->swapped && st->swapped++ == 0) {
+                size_t el = csv_escape_tsv(j->raw, j->len > 64 ? 64 : j->len, st->swapped_id);
+                st->swapped_id[el] = '\0';
             }
             if (s->o.cold == SERVE_COLD_POPULAR && !s->o.similar)
                 answer_popular(s, j);

@@ -51,6 +51,9 @@ struct serve_stats {
     uint64_t foldin;          /* from folded-in factors */
     uint64_t popular;         /* from the popularity list */
     uint64_t skipped;         /* cold queries without an answer */
+    uint64_t swapped;         /* cold queries that are IDs of the other side: an item ID
+                               * given as a user, a user ID given to similar */
+    char swapped_id[4 * 64 + 1]; /* the first of them, TSV-escaped, cut at 64 bytes */
 };
 
 struct serve;
@@ -90,8 +93,12 @@ struct serve_queries {
  * "source" member after the ID with explain), strings as emit_json_string writes them.
  * Scores are the model's predictions (popularity: the training counts), best first.
  *
+ * A cold query that is unknown on its side but an ID of the other vocabulary is counted
+ * in st->swapped (the first one in st->swapped_id), for a "swapped columns?" hint.
+ *
  * Returns 0, or <0: ALS_ERANGE for a cold query under SERVE_COLD_FAIL (the message
- * names it; what earlier chunks wrote stays written, the caller aborts o), ALS_EFORMAT
+ * names it, with the hint when it is an ID of the other side; what earlier chunks wrote
+ * stays written, the caller aborts o), ALS_EFORMAT
  * for a damaged vocabulary or CSR row, zio's codes for reading the queries and writing
  * o, ALS_ENOMEM.
  */

@@ -656,6 +656,27 @@ expect_bad_record() {
     assert_eq "$before" "$(state_of v)" "DIR"
 }
 
+@test "map: --frozen --strict: an item ID in the user column hints at swapped columns" {
+    als-map -q -V v --text "$DATA/map-basic.csv" >/dev/null
+    printf 'bob,i3,2\ni2,carol,4\n' >f.csv
+    run -1 --separate-stderr als-map -V v --frozen --strict -o out.trp f.csv
+    assert_empty "$output" stdout
+    assert_stderr "als-map: f.csv:2: unknown user 'i2' (--frozen --strict): 'i2' is an item ID, \
+not a user ID: swapped columns?" || return 1
+    no_output_files
+    printf 'bob,i3,2\nbob,alice,4\n' >g.csv
+    run -1 --separate-stderr als-map -V v --frozen --strict --text g.csv
+    assert_stderr "als-map: g.csv:2: unknown item 'alice' (--frozen --strict): 'alice' is a \
+user ID, not an item ID: swapped columns?" || return 1
+    # an ID that is in neither vocabulary gets no hint; known IDs map as before
+    printf 'bob,i3,2\nzed,i1,5\n' >h.csv
+    run -1 --separate-stderr als-map -V v --frozen --strict --text h.csv
+    assert_stderr "als-map: h.csv:2: unknown user 'zed' (--frozen --strict)" || return 1
+    printf 'bob,i3,2\ncarol,i1,5\n' >k.csv
+    run -0 --separate-stderr als-map -q -V v --frozen --strict --text k.csv
+    assert_output "$(printf '1\t2\t2\n2\t0\t5')"
+}
+
 @test "map: --strict without --frozen exits 2" {
     run -2 --separate-stderr als-map -V v --strict --text "$DATA/map-basic.csv"
     assert_contains "$stderr" "--frozen"

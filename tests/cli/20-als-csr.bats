@@ -409,6 +409,37 @@ flip_byte() {
     no_temp_files .
 }
 
+@test "csr: a second operand that looks like the output (als-csr in.trp out.csr) hints -o" {
+    small_fixture
+    run -2 --separate-stderr als-csr t.trp out.csr
+    assert_empty "$output" stdout
+    assert_eq "als-csr: one TRIPLES input at most (to write 'out.csr', use -o out.csr)" \
+        "$(first_line "$stderr")"
+    assert_match "$(sed -n 2p <<<"$stderr")" '^usage: als-csr '
+    # an existing .csr is never an input of als-csr, so it is an output too; so is a name
+    # that does not exist
+    als-csr -q -o old.csr t.trp
+    cp old.csr before.csr
+    run -2 --separate-stderr als-csr t.trp old.csr
+    assert_eq "als-csr: one TRIPLES input at most (to write 'old.csr', use -o old.csr)" \
+        "$(first_line "$stderr")"
+    cmp before.csr old.csr
+    run -2 --separate-stderr als-csr t.trp newname
+    assert_eq "als-csr: one TRIPLES input at most (to write 'newname', use -o newname)" \
+        "$(first_line "$stderr")"
+    # two existing inputs: no hint; with -o, the old message
+    run -2 --separate-stderr als-csr t.trp t.tsv
+    assert_eq "als-csr: missing -o FILE" "$(first_line "$stderr")"
+    run -2 --separate-stderr als-csr -o out.csr t.trp new.csr
+    assert_eq "als-csr: one TRIPLES input at most (concatenate with als-map)" \
+        "$(first_line "$stderr")"
+    assert_file_absent out.csr
+    assert_file_absent new.csr
+    # as the hint says
+    run -0 als-csr -q -o out.csr t.trp
+    cmp old.csr out.csr
+}
+
 # ---------------------------------------------------------------------------------------
 # MovieLens 100k and the pipeline
 

@@ -460,6 +460,37 @@ grown_fixture() {
     assert_file_absent m.model
 }
 
+@test "train: als-train A.csr B.model (-o forgotten) says to use -o B.model" {
+    local ext
+    for ext in model als fac; do
+        run -2 --separate-stderr als-train "$F/tr.csr" "m.$ext"
+        assert_empty "$output" stdout
+        assert_eq "als-train: one TRAIN.CSR only (to write 'm.$ext', use -o m.$ext)" \
+            "$(first_line "$stderr")" || return 1
+        assert_match "$(sed -n 2p <<<"$stderr")" '^usage: als-train '
+        assert_file_absent "m.$ext"
+    done
+    # an existing model to be overwritten: the same hint, the model untouched
+    cp "$F/base.model" old.model
+    run -2 --separate-stderr als-train "$F/tr.csr" old.model
+    assert_eq "als-train: one TRAIN.CSR only (to write 'old.model', use -o old.model)" \
+        "$(first_line "$stderr")"
+    cmp "$F/base.model" old.model
+    # a name that does not exist, whatever it ends in
+    run -2 --separate-stderr als-train "$F/tr.csr" out
+    assert_eq "als-train: one TRAIN.CSR only (to write 'out', use -o out)" \
+        "$(first_line "$stderr")"
+    # a second existing CSR, or -o given: the plain message
+    run -2 --separate-stderr als-train "$F/tr.csr" "$F/te.csr"
+    assert_eq "als-train: one TRAIN.CSR only" "$(first_line "$stderr")"
+    run -2 --separate-stderr als-train -o m.model "$F/tr.csr" other.model
+    assert_eq "als-train: one TRAIN.CSR only" "$(first_line "$stderr")"
+    assert_file_absent m.model
+    # as the hint says
+    run -0 als-train -q -k 4 -n 1 -o m.model "$F/tr.csr"
+    assert_file_exists m.model
+}
+
 @test "train: an unwritable output is an error (1) and leaves no file" {
     run --separate-stderr als-train -o nodir/m.model "$F/tr.csr"
     [[ $status -eq 1 ]]

@@ -489,6 +489,43 @@ EOF
     no_temp_files .
 }
 
+@test "recommend: an item ID given as a user (or a user ID to --similar): swapped columns?" {
+    local i0 i1 u0 P="als-recommend:" N=$'\n' skip="unknown or without factors"
+    local is="is an item ID, not a user ID: swapped columns?"
+    i0=$(item_at 0) i1=$(item_at 1) u0=$(user_at 0)
+    run --separate-stderr rec -k 2 "$(user_at 1)" "$i0" nobody
+    [[ $status -eq 0 ]]
+    assert_eq 2 "$(printf '%s\n' "$output" | wc -l)" "lines"
+    assert_stderr "$P 1 answered (0 folded in, 0 popular), 2 skipped: $skip$N$P '$i0' $is" \
+        || return 1
+    # the whole item column fed as users: one hint, with the count
+    cut -f2 "$F/items.tsv" >items.txt
+    run --separate-stderr rec -k 2 <items.txt
+    [[ $status -eq 0 ]]
+    assert_empty "$output" stdout
+    assert_stderr "$P 0 answered (0 folded in, 0 popular), 100 skipped: $skip$N$P '$i0' and 99 \
+more are item IDs, not user IDs: swapped columns?" || return 1
+    # --cold fail names it; --cold popular answers it and still says so; -q is silent
+    run --separate-stderr rec -k 2 --cold fail "$(user_at 1)" "$i1"
+    [[ $status -eq 1 ]]
+    assert_stderr "$P user '$i1' is unknown (--cold fail): '$i1' $is" || return 1
+    run --separate-stderr rec -k 2 -c "$F/tr.csr" --cold popular "$i1"
+    [[ $status -eq 0 ]]
+    assert_eq 2 "$(printf '%s\n' "$output" | wc -l)" "lines"
+    assert_stderr "$P '$i1' $is" || return 1
+    run --separate-stderr rec -q -k 2 "$i1"
+    assert_empty "$stderr" stderr
+    # --similar with a user ID
+    run --separate-stderr rec --similar -k 2 "$i0" "$u0"
+    [[ $status -eq 0 ]]
+    assert_eq "$i0 $i0" "$(printf '%s\n' "$output" | cut -f1 | paste -sd ' ' -)"
+    assert_stderr "$P 1 answered (0 folded in, 0 popular), 1 skipped: $skip$N$P '$u0' is a \
+user ID, not an item ID: swapped columns?" || return 1
+    # an ID in neither vocabulary stays a plain unknown
+    run --separate-stderr rec -k 2 --cold fail nobody
+    assert_stderr "$P user 'nobody' is unknown or has no factors (--cold fail)"
+}
+
 # ---- sources and fold-in ----
 
 @test "recommend: --explain-source: a last column model, popular or foldin" {
@@ -554,6 +591,29 @@ $(user_at 1) model" "$(cut -f1,5 out.tsv | uniq | tr '\t' ' ')" "sources"
     assert_eq "foldin" "$(printf '%s\n' "$output" | cut -f5 | sort -u)"
     # the two known items are seen: not recommended back
     assert_empty "$(printf '%s\n' "$output" | cut -f2 | grep -Fx -e "$(item_at 3)" -e "$(item_at 4)")"
+}
+
+@test "recommend: --history without the header line the vocabulary expects names the columns" {
+    local u
+    u=$(user_at 0)
+    grep "^$u," "$F/log.csv" | head -n 6 >nohdr.csv
+    run -2 --separate-stderr rec --history nohdr.csv -k 3 "$u"
+    assert_empty "$output" stdout
+    assert_stderr "als-recommend: nohdr.csv:1: no header line with the columns visitor_id, \
+content_id, duration_s (the first line names none of them)" || return 1
+    # from stdin too
+    run -2 --separate-stderr rec --history - -k 3 "$u" <nohdr.csv
+    assert_stderr "als-recommend: (stdin):1: no header line with the columns visitor_id, \
+content_id, duration_s (the first line names none of them)" || return 1
+    # a header with one of the names wrong is named as before
+    { head -n 1 "$F/log.csv" | sed 's/content_id/content/'; cat nohdr.csv; } >typo.csv
+    run -2 --separate-stderr rec --history typo.csv -k 3 "$u"
+    assert_stderr "als-recommend: typo.csv:1: no column named 'content_id' in the header" \
+        || return 1
+    # with the header line put back, the user is folded in
+    { head -n 1 "$F/log.csv"; cat nohdr.csv; } >hist.csv
+    run -0 --separate-stderr rec --history hist.csv --explain-source -k 3 "$u"
+    assert_eq "foldin" "$(printf '%s\n' "$output" | cut -f5 | sort -u)"
 }
 
 # ---- files that do not belong together, damaged files ----

@@ -191,6 +191,54 @@ metric() {
     assert_match "$stderr" 'gate: auc'
 }
 
+@test "pipeline: '-' or a gzipped file for a mapped input (CSR, model) says why, every program" {
+    local csr="a CSR file must be a regular file (it is mapped), not standard input"
+    local model="a model file must be a regular file (it is mapped), not standard input"
+    run -2 --separate-stderr als-train -q -o m.als - <"$F/tr.csr"
+    assert_stderr "als-train: '-': $csr" || return 1
+    run -2 --separate-stderr als-train -q -o m.als --init - "$F/tr.csr" <"$F/m.als"
+    assert_stderr "als-train: '-': $model" || return 1
+    run -2 --separate-stderr als-train --info - <"$F/m.als"
+    assert_stderr "als-train: '-': $model" || return 1
+    run -2 --separate-stderr als-csr --info - <"$F/tr.csr"
+    assert_stderr "als-csr: '-': $csr" || return 1
+    run -2 --separate-stderr als-csr --dump - <"$F/tr.csr"
+    assert_stderr "als-csr: '-': $csr" || return 1
+    run -2 --separate-stderr als-recommend -m - -V "$F/v" --all <"$F/m.als"
+    assert_stderr "als-recommend: '-': $model" || return 1
+    run -2 --separate-stderr als-recommend -m "$F/m.als" -V "$F/v" -c - --all <"$F/tr.csr"
+    assert_stderr "als-recommend: '-': $csr" || return 1
+    run -2 --separate-stderr als-eval -m - -c "$F/tr.csr" "$F/te.csr" <"$F/m.als"
+    assert_stderr "als-eval: '-': $model" || return 1
+    run -2 --separate-stderr als-eval -m "$F/m.als" -c "$F/tr.csr" - <"$F/te.csr"
+    assert_stderr "als-eval: '-': $csr" || return 1
+    assert_file_absent m.als
+    # gzip model.als, or a .csr.gz: the gzip magic where "ALSB" belongs
+    gzip -c "$F/tr.csr" >tr.csr.gz
+    gzip -c "$F/m.als" >m.als.gz
+    run -1 --separate-stderr als-train -q -o m.als tr.csr.gz
+    assert_stderr "als-train: 'tr.csr.gz': gzip-compressed: decompress it first (gzip -d)" \
+        || return 1
+    run -1 --separate-stderr als-csr --info tr.csr.gz
+    assert_stderr "als-csr: 'tr.csr.gz': gzip-compressed: decompress it first (gzip -d)" \
+        || return 1
+    run -1 --separate-stderr als-recommend -m m.als.gz -V "$F/v" --all
+    assert_stderr "als-recommend: 'm.als.gz': gzip-compressed: decompress it first (gzip -d)" \
+        || return 1
+    run -1 --separate-stderr als-eval -m m.als.gz -c "$F/tr.csr" "$F/te.csr"
+    assert_stderr "als-eval: 'm.als.gz': gzip-compressed: decompress it first (gzip -d)" \
+        || return 1
+    assert_file_absent m.als
+    # as the hint says: decompressed, they work; a file really named '-' works as ./-
+    gzip -d tr.csr.gz m.als.gz
+    als-csr --info tr.csr >/dev/null
+    als-recommend -q -m m.als -V "$F/v" --all -k 10 -c tr.csr -j 1 >recs.tsv
+    cmp "$F/recs.tsv" recs.tsv
+    cp "$F/tr.csr" ./-
+    assert_eq "$(als-csr --info "$F/tr.csr" | tail -n +2)" "$(als-csr --info ./- | tail -n +2)" \
+        "--info ./-"
+}
+
 @test "pipeline: no stage left a temporary file" {
     no_temp_files "$F"
     no_temp_files "$F/v"

@@ -472,6 +472,56 @@ TEST(system_errors)
     T_EQ_INT(afile_open(&f, p, "CSR1", 1, 0, NULL), ALS_EIO);
 }
 
+TEST(dash_is_standard_input_and_cannot_be_mapped)
+{
+    struct diag d;
+    T_EQ_INT(try_open("-", "CSR1", 0, &d), ALS_EUSAGE);
+    T_EQ_STR(d.msg, "'-': a CSR file must be a regular file (it is mapped), not standard input");
+    T_EQ_INT(try_open("-", "FAC1", 0, &d), ALS_EUSAGE);
+    T_EQ_STR(d.msg, "'-': a model file must be a regular file (it is mapped), not standard "
+                    "input");
+    T_EQ_INT(try_open("-", "ZZZZ", 0, &d), ALS_EUSAGE);
+    T_EQ_STR(d.msg, "'-': an als binary file must be a regular file (it is mapped), not "
+                    "standard input");
+    /* A file that is really called "-" is still reachable by another spelling. */
+    size_t len;
+    unsigned char *b = sample_bytes("dash.csr", &len);
+    const char *p = tpath("-");
+    T_OK(spit(p, b, len));
+    T_OK(try_open(p, "CSR1", 0, &d));
+    free(b);
+}
+
+TEST(gzip_compressed_container)
+{
+    size_t len;
+    unsigned char *b = sample_bytes("plain.csr", &len);
+    const char *p = tpath("plain.csr.gz");
+    struct diag d;
+    gzFile z = gzopen(p, "wb");
+    T_TRUE(z != NULL);
+    if (!z) {
+        free(b);
+        return;
+    }
+    T_EQ_INT(gzwrite(z, b, (unsigned)len), (int)len);
+    T_EQ_INT(gzclose(z), Z_OK);
+    T_EQ_INT(try_open(p, "CSR1", 0, &d), ALS_EFORMAT);
+    WANT("'%s': gzip-compressed: decompress it first (gzip -d)", p);
+    T_EQ_STR(d.msg, want);
+    /* Under 64 bytes too: the gzip magic is what counts, not the size. */
+    unsigned char tiny[3] = { 0x1f, 0x8b, 0x08 };
+    T_OK(spit(p, tiny, sizeof tiny));
+    T_EQ_INT(try_open(p, "FAC1", 0, &d), ALS_EFORMAT);
+    T_EQ_STR(d.msg, want);
+    /* One gzip byte alone is only a short file. */
+    T_OK(spit(p, tiny, 1));
+    T_EQ_INT(try_open(p, "CSR1", 0, &d), ALS_EFORMAT);
+    WANT("'%s': not an als binary file (1 bytes, too short for a header)", p);
+    T_EQ_STR(d.msg, want);
+    free(b);
+}
+
 /* Set a field of directory entry i, then make both CRCs valid again. */
 static void
 forge(const char *p, unsigned char *b, size_t len, unsigned i, unsigned field, uint64_t v)

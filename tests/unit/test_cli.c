@@ -7,6 +7,7 @@
 #include "cli.h"
 
 #include "t.h"
+#include "scratch.h"
 
 TEST(common_options_that_return)
 {
@@ -55,4 +56,15 @@ TEST(choice_returns_the_index)
     static const char *const names[] = { "table", "tsv", "json", NULL };
     T_EQ_INT(cli_choice(&c, "format", "table", names), 0);
     T_EQ_INT(cli_choice(&c, "format", "json", names), 2);
+}
+
+TEST(looks_like_output_absent_or_by_extension)
+{
+    static const char *const exts[] = { ".als", ".model", NULL };
+    const char *in = tpath("in.csr"), *model = tpath("old.model");
+    T_OK(spit(in, "x", 1));
+    T_OK(spit(model, "x", 1));
+    T_EQ_INT(cli_looks_like_output(in, exts), 0);               /* an existing input */
+    T_EQ_INT(cli_looks_like_output(model, exts), 1);            /* exists, a model's name */
+    T_EQ_INT(cli_looks_like_output(tpath("new.csr"), exts), 1); /* absent, any name */
 }

@@ -406,6 +406,21 @@ TEST(open_errors)
     T_EQ_STR(d.msg, want);
     logspec_release(&s);
 
+    /* A log without its header line: the first line names none of the columns, so the
+     * message says which header was expected (and with one name it cannot tell). */
+    const char *nh = log_file("nohdr.csv", "u1,i1,5,9\nu2,i2,3,9\n");
+    mkspec(&s, "", -1, "user", "item", "stars", "1");
+    T_EQ_INT(logread_open(&r, nh, &s, &d), ALS_EUSAGE);
+    WANT("%s:1: no header line with the columns user, item, stars (the first line names "
+         "none of them)", nh);
+    T_EQ_STR(d.msg, want);
+    logspec_release(&s);
+    mkspec(&s, "", -1, "1", "item", NULL, NULL);
+    T_EQ_INT(logread_open(&r, nh, &s, &d), ALS_EUSAGE);
+    WANT("%s:1: no column named 'item' in the header", nh);
+    T_EQ_STR(d.msg, want);
+    logspec_release(&s);
+
     /* Names need a header; -H no contradicts them. */
     mkspec(&s, "", 0, "user", "item", NULL, NULL);
     T_EQ_INT(logread_open(&r, p, &s, &d), ALS_EUSAGE);

@@ -317,6 +317,31 @@ TEST(frozen_strict_names_file_line_and_id)
     vocabdir_release(&vd);
 }
 
+TEST(frozen_strict_hints_at_swapped_columns)
+{
+    /* x is an item ID in the user column, then b a user ID in the item column. */
+    const char *p = log_file("swapped.csv", "b,x,2\nx,a,3\n");
+    const char *q = log_file("swapped2.csv", "b,x,2\na,b,3\n");
+    const char *in[] = { p }, *in2[] = { q };
+    struct vocabdir vd;
+    struct seen s = { 0 };
+    struct mapper_stats st;
+    struct diag d = { 0 };
+    vd_ab_xy(&vd);
+    struct mapper_opts mo = opts(&s, MAPPER_FROZEN, 1);
+    mo.strict = 1;
+    T_EQ_INT(mapper_run(&vd, in, 1, &mo, &st, &d), ALS_EFORMAT);
+    WANT("%s:2: unknown user 'x' (--frozen --strict): 'x' is an item ID, not a user ID: "
+         "swapped columns?", p);
+    T_EQ_STR(d.msg, want);
+    T_EQ_INT(mapper_run(&vd, in2, 1, &mo, &st, &d), ALS_EFORMAT);
+    WANT("%s:2: unknown item 'b' (--frozen --strict): 'b' is a user ID, not an item ID: "
+         "swapped columns?", q);
+    T_EQ_STR(d.msg, want);
+    seen_release(&s);
+    vocabdir_release(&vd);
+}
+
 TEST(frozen_grow_users_adds_users_not_items)
 {
     /* c is a new user (index 2); item w stays unknown and its record is skipped. */

@@ -504,6 +504,60 @@ TEST(cold_fail_fails_naming_the_query)
     free(out);
 }
 
+TEST(an_id_of_the_other_side_is_counted_and_named_as_swapped)
+{
+    struct serve_opts o = opts(3);
+    const char *v[] = { "i3", "u1", "nobody", "i\t7", "i4", "u5" };
+    struct serve_queries q = ids(v, 6);
+    struct serve_stats st;
+    struct diag d = { 0 };
+    int rc;
+    char *out = serve(&o, &q, &st, &rc, &d);
+    T_OK(rc);
+    /* i3 and i4 are item IDs; nobody, i<TAB>7 and u5 (known, no factors) are not. */
+    T_EQ_U64(st.skipped, 5);
+    T_EQ_U64(st.swapped, 2);
+    T_EQ_STR(st.swapped_id, "i3");
+    free(out);
+    /* --cold fail says so instead of a bare "unknown". */
+    o.cold = SERVE_COLD_FAIL;
+    const char *v4[] = { "u1", "i4" };
+    q = ids(v4, 2);
+    out = serve(&o, &q, &st, &rc, &d);
+    T_EQ_INT(rc, ALS_ERANGE);
+    T_EQ_STR(d.msg, "user 'i4' is unknown (--cold fail): 'i4' is an item ID, not a user ID: "
+                    "swapped columns?");
+    free(out);
+    /* --cold popular answers them and still counts them. */
+    o.cold = SERVE_COLD_POPULAR;
+    out = serve(&o, &q, &st, &rc, &d);
+    T_OK(rc);
+    T_EQ_U64(st.popular, 1);
+    T_EQ_U64(st.swapped, 1);
+    T_EQ_STR(st.swapped_id, "i4");
+    free(out);
+    /* similar: a user ID as an item; an item without factors (i9) is not swapped. */
+    o = opts(3);
+    o.csr = NULL;
+    o.similar = 1;
+    const char *vs[] = { "u2", "i1", "i9" };
+    q = ids(vs, 3);
+    out = serve(&o, &q, &st, &rc, &d);
+    T_OK(rc);
+    T_EQ_U64(st.answered, 1);
+    T_EQ_U64(st.skipped, 2);
+    T_EQ_U64(st.swapped, 1);
+    T_EQ_STR(st.swapped_id, "u2");
+    free(out);
+    o.cold = SERVE_COLD_FAIL;
+    q = ids(vs, 1);
+    out = serve(&o, &q, &st, &rc, &d);
+    T_EQ_INT(rc, ALS_ERANGE);
+    T_EQ_STR(d.msg, "item 'u2' is unknown (--cold fail): 'u2' is a user ID, not an item ID: "
+                    "swapped columns?");
+    free(out);
+}
+
 TEST(cold_popular_needs_a_csr)
 {
     struct serve_opts o = opts(3);
