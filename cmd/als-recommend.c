@@ -139,9 +139,6 @@ parse_args(int argc, char **argv, struct opts *o)
                         "--all");
     if (s->cold == SERVE_COLD_POPULAR && !s->csr)
         cli_usage_error(&cli, "--cold popular needs -c CSR (the popularity comes from it)");
-    if (!s->similar && !s->csr && !s->history && !s->include_seen)
-        cli_warn(&cli, "no history (-c ALL.CSR or --history LOG): answers may be items users "
-                 "already have (--include-seen or -q: no such note)");
 }
 
 /* What serve_open ignored, in the order it read the files. */
@@ -207,6 +204,9 @@ main(int argc, char **argv)
                 " popular), %" PRIu64 " skipped: unknown or without factors\n", cli.prog,
                 st.answered, st.foldin, st.popular, st.skipped);
     warn_swapped(&o.s, &st);
+    if (!o.s.similar && !o.s.csr && !o.s.history && !o.s.include_seen)
+        cli_warn(&cli, "no history (-c ALL.CSR or --history LOG): answers may be items users "
+                 "already have (--include-seen or -q: no such note)");
     serve_close(s);
     return CLI_EXIT_OK;
 }

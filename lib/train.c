@@ -212,8 +212,8 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     if (!p->implicit && c->r.nnz) { /* what als-recommend clips predicted ratings to */
         float vlo, vhi;
         csr_value_range(&c->r, &vlo, &vhi);
-        m->params.rating_min = vlo;
-        m->params.rating_max = vhi;
+        m->params.rating_min = (double)vlo;
+        m->params.rating_max = (double)vhi;
         m->params.has |= MODEL_HAS_RANGE;
     }
     if (job->output && (rc = model_save(m, job->output, d)) < 0)

@@ -493,14 +493,14 @@ EOF
     local i0 i1 u0 P="als-recommend:" N=$'\n' skip="unknown or without factors"
     local is="is an item ID, not a user ID: swapped columns?"
     i0=$(item_at 0) i1=$(item_at 1) u0=$(user_at 0)
-    run --separate-stderr rec -k 2 "$(user_at 1)" "$i0" nobody
+    run --separate-stderr rec -c "$F/tr.csr" -k 2 "$(user_at 1)" "$i0" nobody
     [[ $status -eq 0 ]]
     assert_eq 2 "$(printf '%s\n' "$output" | wc -l)" "lines"
     assert_stderr "$P 1 answered (0 folded in, 0 popular), 2 skipped: $skip$N$P '$i0' $is" \
         || return 1
     # the whole item column fed as users: one hint, with the count
     cut -f2 "$F/items.tsv" >items.txt
-    run --separate-stderr rec -k 2 <items.txt
+    run --separate-stderr rec -c "$F/tr.csr" -k 2 <items.txt
     [[ $status -eq 0 ]]
     assert_empty "$output" stdout
     assert_stderr "$P 0 answered (0 folded in, 0 popular), 100 skipped: $skip$N$P '$i0' and 99 \

@@ -307,7 +307,7 @@ check_known_users(unsigned k, int include_seen, const char *excl, const char *on
         for (int i = 0; i < NI; i++)
             mask[i] |= !(i == 2 || i == 3 || i == 5 || i == 8 || i == 9);
     for (int u = 0; u < 5; u++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "u%d", u);
         const char *q1[] = { id };
         struct serve_queries q = ids(q1, 1);
@@ -371,7 +371,7 @@ TEST(explicit_model_scores_are_mu_plus_biases_plus_dot)
     struct diag d = { 0 };
     T_OK(model_open(&x, p_xmodel, 0, &d));
     for (int u = 0; u < 5; u++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "u%d", u);
         const char *q1[] = { id };
         struct serve_queries q = ids(q1, 1);
@@ -642,7 +642,7 @@ TEST(similar_is_the_cosine_ranking_without_the_item_itself)
     o.csr = NULL;
     o.similar = 1;
     for (int qi = 0; qi < NI; qi++) {
-        char id[8];
+        char id[16];
         snprintf(id, sizeof id, "i%d", qi);
         const char *q1[] = { id };
         struct serve_queries q = ids(q1, 1);
