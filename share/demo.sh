@@ -7,7 +7,7 @@ rm -rf demo
 mkdir demo
 cd demo
 echo "== generating a sample log: 200000 viewing sessions, 8 taste clusters"
-gen-log --lines 200000 --seed 42 --truth truth.tsv > log.csv
+als-gen-log --lines 200000 --seed 42 --truth truth.tsv > log.csv
 head -n 4 log.csv
 echo
 echo "== als-map: raw IDs to dense indices, vocabulary in ./vocab"
@@ -22,7 +22,7 @@ als-map --dump users -V vocab | head -n 3
 als-map --dump items -V vocab | head -n 3
 echo
 echo "== a nightly run appends new visitors; old indices stay put"
-gen-log --lines 20000 --seed 43 --id-seed 42 --users 9000 --items 550 \
+als-gen-log --lines 20000 --seed 43 --id-seed 42 --users 9000 --items 550 \
     --start 1772409600 --days 1 > tonight.csv
 als-map -V vocab --append -o tonight.trp tonight.csv
 echo
