@@ -145,7 +145,7 @@ programs_or_fail() {
         fi
         run_examples --skip-missing "$BATS_TEST_TMPDIR/examples-$p" "$p" <<<"$cmds"
     done
-    [[ -n "$examples_notes" ]] && printf '# %s\n' "$examples_notes" >&3
+    [[ -z "$examples_notes" ]] || printf "%s" "$examples_notes" | sed "s/^/# /" >&3
     [[ -z "$examples_failed" ]] || _fail "$examples_failed"
     ((examples_ran > 0)) || skip "no man page EXAMPLES to run yet: ${examples_notes//$'\n'/; }"
 }
