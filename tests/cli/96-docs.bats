@@ -88,7 +88,7 @@ self: example failed (exit 1): \$ yes | head -n 1 | false
     als-gen-log --lines 6000 --seed 2 --id-seed 1 --users 1500 --items 130 \
         --start 1772409600 --days 1 | gzip >srv/logs/day2.csv.gz
     run -0 sh nightly.sh
-    printf '# night 2: %s\n' "${output:-gate passed, new model promoted}" >&3
+    printf 'night 2: %s\n' "${output:-gate passed, new model promoted}" | sed 's/^/# /' >&3
     gunzip -c srv/logs/*.csv.gz | awk -F, -v OFS='\t' '$1 != "visitor_id" { print $1, $2 }' |
         LC_ALL=C sort -u >seen.tsv
     users=$(cut -f1 seen.tsv | sort -u | wc -l)
