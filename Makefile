@@ -30,7 +30,9 @@ CMD_SRCS  = $(sort $(wildcard cmd/als-*.c))
 PROGS     = $(CMD_SRCS:cmd/%.c=$(B)/%)
 UNIT_SRCS = $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
-TOOLS     = $(B)/gen-log $(B)/bench-sgemm
+# The sample-log generator is installed with the programs; the sgemm benchmark is not.
+GEN_LOG   = $(B)/als-gen-log
+TOOLS     = $(GEN_LOG) $(B)/bench-sgemm
 MANS      = $(sort $(wildcard man/*.[157]))
 FUZZ_SRCS = $(sort $(wildcard tests/fuzz/fuzz_*.c))
 REPLAYS   = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/replay/%)
@@ -57,7 +59,8 @@ $(B)/cmd/%.o: cmd/%.c $(wildcard lib/*.h cmd/*.h) | $(B)/cmd
 $(B)/als-%: $(B)/cmd/als-%.o $(B)/cmd/cli.o $(B)/libals.a
 	$(CC) $(ALL_LDFLAGS) $< $(B)/cmd/cli.o $(B)/libals.a $(LIBS) -o $@
 
-$(B)/gen-log: share/gen-log.c | $(B)
+# Standalone (libc and libm only), so it is no program of cmd/ but built from share/.
+$(GEN_LOG): share/als-gen-log.c | $(B)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@ -lm
 
 $(B)/bench-sgemm: share/bench-sgemm.c | $(B)
@@ -149,15 +152,15 @@ quality: deps
 fuzz: deps
 	@sh share/fuzz.sh
 
-install: $(PROGS)
+install: $(PROGS) $(GEN_LOG)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man7
-	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)
+	install -m 755 $(PROGS) $(GEN_LOG) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 
 uninstall:
-	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
+	for p in $(PROGS) $(GEN_LOG); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
 	for m in $(MANS); do \
 	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 

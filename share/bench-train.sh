@@ -21,7 +21,7 @@ csr=ml20m-shape-$LINES.csr
 if ! [ -s "$csr" ]; then
     echo "generating the MovieLens-20M-shaped matrix ($LINES log lines)..." >&2
     rm -rf v20
-    gen-log --lines "$LINES" --users 138493 --items 26744 --seed 20 --no-header \
+    als-gen-log --lines "$LINES" --users 138493 --items 26744 --seed 20 --no-header \
         --user-ids alnum --item-ids alnum | als-map -q -r none -V v20 |
         als-csr -q -V v20 -o "$csr.tmp"
     mv "$csr.tmp" "$csr"

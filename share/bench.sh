@@ -24,7 +24,7 @@ fi
 log=log-$LINES.csv
 if ! [ -s "$log" ]; then
     echo "generating $LINES lines (alphanumeric visitor IDs, 20-digit content IDs)..." >&2
-    gen-log --lines "$LINES" --seed 7 --user-ids alnum --item-ids digits > "$log.tmp"
+    als-gen-log --lines "$LINES" --seed 7 --user-ids alnum --item-ids digits > "$log.tmp"
     mv "$log.tmp" "$log"
 fi
 if ! [ -s "$log.gz" ]; then
@@ -82,7 +82,7 @@ awk -v lines="$LINES" -v bytes="$bytes" '
 
 # Memory follows distinct IDs, not lines: the same population, a quarter of the lines.
 q=$((LINES / 4))
-gen-log --lines "$q" --seed 7 --user-ids alnum --item-ids digits \
+als-gen-log --lines "$q" --seed 7 --user-ids alnum --item-ids digits \
     --users $((LINES / 25)) --items $((LINES / 400)) > quarter.csv
 rm -rf v
 /usr/bin/time -f '%M' -o rss.txt als-map -q -H -V v -o /dev/null quarter.csv

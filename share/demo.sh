@@ -7,7 +7,7 @@ rm -rf demo
 mkdir demo
 cd demo
 echo "== generating a sample log: 200000 viewing sessions, 8 taste clusters"
-gen-log --lines 200000 --seed 42 --truth truth.tsv > log.csv
+als-gen-log --lines 200000 --seed 42 --truth truth.tsv > log.csv
 head -n 4 log.csv
 echo
 echo "== als-map: raw IDs to dense indices, vocabulary in ./vocab"
@@ -22,7 +22,7 @@ als-map --dump users -V vocab | head -n 3
 als-map --dump items -V vocab | head -n 3
 echo
 echo "== a nightly run appends new visitors; old indices stay put"
-gen-log --lines 20000 --seed 43 --id-seed 42 --users 9000 --items 550 \
+als-gen-log --lines 20000 --seed 43 --id-seed 42 --users 9000 --items 550 \
     --start 1772409600 --days 1 > tonight.csv
 als-map -V vocab --append -o tonight.trp tonight.csv
 echo
@@ -37,9 +37,11 @@ echo "== als-train: implicit ALS (confidence 1 + alpha * log1p(seconds)), 8 fact
 als-train -k 8 -n 15 -a 1 -l 1 --validate test.csr -o model.als train.csr
 als-train --info model.als
 echo
-echo "== als-recommend: top 5 for three sample visitors, by raw ID (seen items excluded)"
+echo "== als-recommend: top 5 for three sample visitors, by raw ID (seen items excluded:"
+echo "   the whole history, not the training part, says what they have seen)"
+als-csr -q -V vocab -o seen.csr ratings.trp
 als-map --dump users -V vocab | sed -n '1p;2p;3p' | cut -f2 |
-    als-recommend -m model.als -V vocab -c train.csr -k 5 --explain-source
+    als-recommend -m model.als -V vocab -c seen.csr -k 5 --explain-source
 echo
 echo "== items most similar to the first content item"
 als-recommend --similar -m model.als -V vocab -k 3 "$(als-map --dump items -V vocab | head -n 1 | cut -f2)"

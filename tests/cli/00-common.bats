@@ -23,13 +23,6 @@ usage_lines() {
          { print }'
 }
 
-# Render man page FILE and print the body of section NAME (the lines below the header up to
-# the next section header), as plain text.
-man_section() {
-    mandoc -T utf8 "$1" | LC_ALL=C.UTF-8 col -bx |
-        awk -v s="$2" '/^[^[:space:]]/ { on = ($0 == s); next } on { print }'
-}
-
 # Words of a synopsis or usage text: hyphen look-alikes to '-', no 'usage:', whitespace
 # collapsed, no space around '|' (mdoc may write 'a | b' where usage writes 'a|b').
 normalise_synopsis() {
@@ -71,6 +64,7 @@ programs_or_fail() {
     done
 }
 
+# als-gen-log is built from share/ with libc and libm alone, so it names no library.
 @test "every program: --version prints one line 'PROG VERSION (libals VERSION, zlib X, OpenBLAS X)'" {
     local p progs v
     v=$(version_of_makefile)
@@ -79,6 +73,10 @@ programs_or_fail() {
     for p in $progs; do
         run -0 --separate-stderr "$p" --version
         assert_eq 1 "${#lines[@]}" "number of lines of $p --version" || return 1
+        if [[ $p == als-gen-log ]]; then
+            assert_eq "$p $v" "$output" "$p --version" || return 1
+            continue
+        fi
         assert_match "$output" \
             "^$p ${v//./\\.} \\(libals ${v//./\\.}, zlib [0-9][^,()]*, OpenBLAS [0-9][^,()]*\\)$" ||
             return 1
@@ -122,51 +120,32 @@ programs_or_fail() {
 }
 
 # The EXAMPLES of each man page are shell sessions: every line '$ command' (with '\'
-# continuations) runs, in order, in one empty scratch directory with build/ (the programs
-# and gen-log) on the PATH, so examples make their own input with gen-log or printf. Lines
-# without '$ ' (the output shown) are not compared. A command using a program that is not
-# built yet is skipped and named; any other failing command fails the test. A pipeline fails
-# when any part fails, except a writer killed by SIGPIPE because a reader ('| head') left.
+# continuations) runs, in order, in one empty scratch directory with build/ (the programs,
+# als-gen-log among them) on the PATH, so examples make their own input with als-gen-log or
+# printf. Lines without '$ ' (the output shown) are not compared. A command using a program
+# that is not built yet is skipped and named; any other failing command fails the test. A
+# pipeline fails when any part fails, except a writer killed by SIGPIPE because a reader
+# ('| head') left. The helpers (helpers.bash) also run the README and als(7): 96-docs.bats.
 @test "every program: the EXAMPLES of man/PROG.1 run" {
     command -v mandoc >/dev/null || skip "mandoc is not installed"
-    command -v gen-log >/dev/null || skip "gen-log is not built"
-    local p progs man cmds ran=0 bad="" notes=""
+    command -v als-gen-log >/dev/null || skip "als-gen-log is not built"
+    local p progs man cmds
+    examples_ran=0 examples_failed="" examples_notes=""
     progs=$(programs_or_fail)
     for p in $progs; do
         man="$ALS_TOP/man/$p.1"
-        [[ -f "$man" ]] || { notes+="$p: no man page (the SYNOPSIS test fails for it)"$'\n'; continue; }
-        cmds=$(man_section "$man" EXAMPLES |
-            awk '{ sub(/^[[:space:]]+/, "") }
-                 cont { line = line " " $0 }
-                 !cont && /^\$ / { line = substr($0, 3) }
-                 !cont && !/^\$ / { next }
-                 { if (line ~ /\\$/) { sub(/\\$/, "", line); cont = 1 } else { cont = 0; print line } }')
-        [[ -n "$cmds" ]] || { notes+="$p: man/$p.1 has no '\$ ' lines in EXAMPLES"$'\n'; continue; }
-        local dir="$BATS_TEST_TMPDIR/examples-$p"
-        mkdir -p "$dir"
-        local cmd word missing
-        while IFS= read -r cmd; do
-            missing=""
-            for word in $(grep -o '\bals-[a-z]*\b\|\bgen-[a-z]*\b\|^[A-Za-z0-9_.-]*' <<<"$cmd"); do
-                command -v "$word" >/dev/null || missing+=" $word"
-            done
-            if [[ -n "$missing" ]]; then
-                notes+="$p: not run (missing:$missing): $cmd"$'\n'
-                continue
-            fi
-            printf '%s\n' "$cmd" 's=("${PIPESTATUS[@]}") n=${#s[@]}' \
-                'for ((k = 0; k < n; k++)); do' \
-                '    ((s[k] == 0 || (s[k] == 141 && k < n - 1))) || exit "${s[k]}"' \
-                'done' >"$BATS_TEST_TMPDIR/example.sh"
-            run bash -c 'cd "$1" && exec bash "$2"' _ "$dir" "$BATS_TEST_TMPDIR/example.sh" \
-                </dev/null
-            ran=$((ran + 1))
-            if ((status != 0)); then
-                bad+="$p: example failed (exit $status): \$ $cmd"$'\n'"$output"$'\n'
-            fi
-        done <<<"$cmds"
+        if [[ ! -f "$man" ]]; then
+            examples_notes+="$p: no man page (the SYNOPSIS test fails for it)"$'\n'
+            continue
+        fi
+        cmds=$(man_section "$man" EXAMPLES | example_commands --prompt)
+        if [[ -z "$cmds" ]]; then
+            examples_notes+="$p: man/$p.1 has no '\$ ' lines in EXAMPLES"$'\n'
+            continue
+        fi
+        run_examples --skip-missing "$BATS_TEST_TMPDIR/examples-$p" "$p" <<<"$cmds"
     done
-    [[ -n "$notes" ]] && printf '# %s\n' "$notes" >&3
-    [[ -z "$bad" ]] || _fail "$bad"
-    ((ran > 0)) || skip "no man page EXAMPLES to run yet: ${notes//$'\n'/; }"
+    [[ -z "$examples_notes" ]] || printf "%s" "$examples_notes" | sed "s/^/# /" >&3
+    [[ -z "$examples_failed" ]] || _fail "$examples_failed"
+    ((examples_ran > 0)) || skip "no man page EXAMPLES to run yet: ${examples_notes//$'\n'/; }"
 }

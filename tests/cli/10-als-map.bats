@@ -1241,9 +1241,9 @@ user ID, not an item ID: swapped columns?" || return 1
 # ---------------------------------------------------------------------------------------
 # Generated and real data
 
-@test "map: a generated log (gen-log) maps every line" {
-    command -v gen-log >/dev/null || skip "gen-log is not built"
-    gen-log --lines 5000 --seed 3 >log.csv
+@test "map: a generated log (als-gen-log) maps every line" {
+    command -v als-gen-log >/dev/null || skip "als-gen-log is not built"
+    als-gen-log --lines 5000 --seed 3 >log.csv
     run -0 --separate-stderr als-map -V v -H -o log.trp log.csv
     assert_contains "$stderr" "5000 records read, 5000 written, 0 skipped"
     local users items
@@ -1251,7 +1251,7 @@ user ID, not an item ID: swapped columns?" || return 1
     items=$(tail -n +2 log.csv | cut -d, -f2 | sort -u | wc -l)
     assert_contains "$stderr" "users $users new, $users total; items $items new, $items total"
     assert_eq "$users" "$(als-map --dump users -V v | wc -l)" "dumped users"
-    gen-log --lines 5000 --seed 3 | als-map -q -V v2 -H -o log2.trp
+    als-gen-log --lines 5000 --seed 3 | als-map -q -V v2 -H -o log2.trp
     cmp log.trp log2.trp
 }
 

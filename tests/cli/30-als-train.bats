@@ -3,7 +3,7 @@
 # --validate, --progress=json, --export-npy, warm start over a grown vocabulary, and every
 # error path (bad CSR, -k too large, bad options, unwritable output) with no file left.
 #
-# The fixture (built once per file): gen-log --lines 3000 --seed 5 (120 visitors, 100
+# The fixture (built once per file): als-gen-log --lines 3000 --seed 5 (120 visitors, 100
 # items), mapped with log1p durations into the vocabulary v, split 80/20 into tr.csr and
 # te.csr. Training it takes a fraction of a second.
 
@@ -14,7 +14,7 @@ T=$'\t'
 
 setup_file() {
     cd "$BATS_FILE_TMPDIR" || return 1
-    gen-log --lines 3000 --seed 5 >log.csv
+    als-gen-log --lines 3000 --seed 5 >log.csv
     als-map -q -V v -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp log.csv
     als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 t.trp
     # oneDAL's rank and iterations, given: the warm-start tests below rely on rank 10
@@ -331,7 +331,7 @@ assert a.shape == (120, 7) and a.dtype == np.float32'
 # appended to the vocabulary: v2 has 160 users, the first 120 unchanged.
 grown_fixture() {
     cp -r "$F/v" v2
-    gen-log --lines 3000 --seed 6 --id-seed 5 --users 160 >log2.csv
+    als-gen-log --lines 3000 --seed 6 --id-seed 5 --users 160 >log2.csv
     als-map -q -V v2 --append -u visitor_id -i content_id -r duration_s --transform log1p \
         -o t2.trp log2.csv
     als-csr -q -V v2 -o tr2.csr t2.trp

@@ -6,7 +6,7 @@
 # streaming from stdin in constant memory, the --cold policies, --history fold-in against
 # a double-precision solve, --explain-source, mismatched and damaged files, and -o.
 #
-# The fixture (built once per file): gen-log --lines 20000 --seed 3 (800 visitors, 100
+# The fixture (built once per file): als-gen-log --lines 20000 --seed 3 (800 visitors, 100
 # items), mapped with log1p durations into the vocabulary v, split 80/20 into tr.csr and
 # te.csr, trained with -k 16 -n 5 into m.als and exported to npy/. A second, bigger
 # pipeline (v2, tr2.csr, m2.als) gives mismatched files; a tiny one (wv, w.csr, w.als)
@@ -24,7 +24,7 @@ T=$'\t'
 
 setup_file() {
     cd "$BATS_FILE_TMPDIR" || return 1
-    gen-log --lines 20000 --seed 3 >log.csv
+    als-gen-log --lines 20000 --seed 3 >log.csv
     als-map -q -V v -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp log.csv
     als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 t.trp
     als-train -q -k 16 -n 5 -o m.als tr.csr
@@ -34,7 +34,7 @@ setup_file() {
     als-csr --dump tr.csr >seen.tsv
     cut -f2 users.tsv >users.txt
     # A bigger vocabulary (more users and items): its model and CSR do not fit v.
-    gen-log --lines 6000 --seed 9 -u 1200 -i 160 >big.csv
+    als-gen-log --lines 6000 --seed 9 -u 1200 -i 160 >big.csv
     als-map -q -V v2 -u visitor_id -i content_id -r duration_s --transform log1p -o t2.trp big.csv
     als-csr -q -V v2 -o tr2.csr t2.trp
     als-train -q -k 4 -n 2 -o m2.als tr2.csr

@@ -5,7 +5,7 @@
 # mean, the fallback for cold items), and mismatched, missing and damaged inputs.
 # The metrics themselves are checked by hand in tests/unit/test_evaluate.c.
 #
-# The fixture (built once per file, a fraction of a second): gen-log --lines 20000 --seed 3
+# The fixture (built once per file, a fraction of a second): als-gen-log --lines 20000 --seed 3
 # (800 visitors, 100 items, 8 taste clusters), mapped with log1p durations into the
 # vocabulary v, split 80/20 into tr.csr and te.csr, trained into m.als (-k 8 -n 10 -a 1
 # -l 1) and, as a deliberately bad model, into bad.als (-n 0: the random start). A second
@@ -21,13 +21,13 @@ ML="$ALS_TOP/../shared/data/ml-100k"
 
 setup_file() {
     cd "$BATS_FILE_TMPDIR" || return 1
-    gen-log --lines 20000 --seed 3 >log.csv
+    als-gen-log --lines 20000 --seed 3 >log.csv
     als-map -q -V v -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp log.csv
     als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 t.trp
     als-train -q -k 8 -n 10 -a 1 -l 1 -o m.als tr.csr
     als-train -q -k 8 -n 0 -o bad.als tr.csr
     # Another vocabulary: 1200 visitors and 160 items.
-    gen-log --lines 6000 --seed 9 -u 1200 -i 160 >big.csv
+    als-gen-log --lines 6000 --seed 9 -u 1200 -i 160 >big.csv
     als-map -q -V v2 -u visitor_id -i content_id -r duration_s --transform log1p -o t2.trp big.csv
     als-csr -q -V v2 -o tr2.csr --test te2.csr --test-fraction 0.2 t2.trp
     als-train -q -k 4 -n 2 -o m2.als tr2.csr

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The whole pipeline, gen-log -> als-map -> als-csr (split) -> als-train -> als-recommend ->
+# The whole pipeline, als-gen-log -> als-map -> als-csr (split) -> als-train -> als-recommend ->
 # als-eval, on a log with planted taste clusters, checking properties that hold only when
 # the stages fit together: files and pipes give the same bytes, the same seed gives the
 # same model and recommendations for any thread count, recommendations are keyed by the raw
@@ -7,7 +7,7 @@
 # user's planted cluster, the model beats popularity and passes a gate at its level, and an
 # impossible gate exits 3.
 #
-# The fixture (built once per file, well under a second): gen-log --lines 30000 --seed 11
+# The fixture (built once per file, well under a second): als-gen-log --lines 30000 --seed 11
 # with 6 clusters (1200 visitors, 100 items) and its --truth, mapped with log1p durations
 # into v, split 80/20 with --seed 5 into tr.csr and te.csr, trained with -k 8 -n 10 -a 1
 # -l 1 --seed 3 into m.als (the parameters of 50-als-eval.bats; the defaults lose to
@@ -21,7 +21,7 @@ TRAIN=(-k 8 -n 10 -a 1 -l 1 --seed 3)
 
 setup_file() {
     cd "$BATS_FILE_TMPDIR" || return 1
-    gen-log --lines 30000 --seed 11 --clusters 6 --truth truth.tsv -o log.csv
+    als-gen-log --lines 30000 --seed 11 --clusters 6 --truth truth.tsv -o log.csv
     als-map -q -V v -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp log.csv
     als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 --seed 5 t.trp
     als-train -q "${TRAIN[@]}" -j 1 -o m.als tr.csr
@@ -62,11 +62,11 @@ metric() {
 }
 
 @test "pipeline: pipes, stdin and gzip give the same vocabulary, triples and CSR bytes" {
-    gen-log --lines 30000 --seed 11 --clusters 6 | gzip -c >log.csv.gz
+    als-gen-log --lines 30000 --seed 11 --clusters 6 | gzip -c >log.csv.gz
     als-map -q -V vz -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp \
         log.csv.gz
     cmp "$F/t.trp" t.trp
-    gen-log --lines 30000 --seed 11 --clusters 6 |
+    als-gen-log --lines 30000 --seed 11 --clusters 6 |
         als-map -q -V vp -u visitor_id -i content_id -r duration_s --transform log1p |
         als-csr -q -V vp -o tr.csr --test te.csr --test-fraction 0.2 --seed 5
     cmp "$F/tr.csr" tr.csr

@@ -54,10 +54,10 @@ layering() {
 }
 
 @test "layering: cli.h outside cmd/ breaks rule 2" {
-    printf '#include <stdio.h>\n\n#include <cli.h>\n' >top/share/gen-log.c
+    printf '#include <stdio.h>\n\n#include <cli.h>\n' >top/share/als-gen-log.c
     layering
     ((status == 1)) || _fail "exit $status" "$output"
-    assert_contains "$output" $'not ok 2 - layering: only cmd/ includes cli.h\n#   share/gen-log.c:3: #include <cli.h>'
+    assert_contains "$output" $'not ok 2 - layering: only cmd/ includes cli.h\n#   share/als-gen-log.c:3: #include <cli.h>'
     assert_contains "$output" "ok 1 - "
 }
 

@@ -105,3 +105,88 @@ als_programs() {
 summary_line() {
     printf '%s\n' "$1" | grep 'records read' || true
 }
+
+# ---- documentation that runs: man EXAMPLES (00-common.bats), README and als(7) (96-docs) ----
+
+# man_section FILE NAME: render man page FILE and print the body of section NAME (the lines
+# below the header up to the next section header), as plain text.
+man_section() {
+    mandoc -T utf8 "$1" | LC_ALL=C.UTF-8 col -bx |
+        awk -v s="$2" '/^[^[:space:]]/ { on = ($0 == s); next } on { print }'
+}
+
+# markdown_block FILE HEADING: the lines inside the first ```sh fence below the Markdown
+# heading line HEADING (such as '## A pipeline example'), before the next heading.
+markdown_block() {
+    awk -v h="$2" '$0 == h { sec = 1; next }
+                   inb && /^```/ { exit }
+                   inb { print; next }
+                   sec && /^(#|##) / { exit }
+                   sec && /^```sh[[:space:]]*$/ { inb = 1 }' "$1"
+}
+
+# example_commands [--prompt]: the commands of the shell text on stdin, one per output line.
+# Leading blanks are dropped; a line ending in '\' is joined with the next one (the '\'
+# dropped), and so is one ending in '|' or '&&', as the shell reads them. Without --prompt
+# every line but empty ones and '#' comments is a command (a script, a README block); with
+# --prompt only lines that start with '$ ' are (a session in man EXAMPLES: the output shown
+# between them is not a command).
+example_commands() {
+    local prompt=0
+    [[ ${1-} == --prompt ]] && prompt=1
+    awk -v prompt="$prompt" '
+        { sub(/^[[:space:]]+/, "") }
+        cont { line = line " " $0 }
+        !cont && prompt && !/^\$ / { next }
+        !cont && prompt { line = substr($0, 3) }
+        !cont && !prompt && (/^#/ || /^$/) { next }
+        !cont && !prompt { line = $0 }
+        {
+            if (line ~ /\\$/) { sub(/\\$/, "", line); cont = 1 }
+            else if (line ~ /(\||&&)[[:space:]]*$/) cont = 1
+            else { cont = 0; print line }
+        }'
+}
+
+# run_example DIR CMD: run the command line CMD with bash in DIR, stdin /dev/null, with
+# bats' run ($status; $output holds stdout and stderr). It fails when any part of a pipeline
+# fails, except a writer killed by SIGPIPE (status 141) before a reader that left early
+# ('| head'); the last command of the line counts whatever its status.
+run_example() {
+    local script="$BATS_TEST_TMPDIR/example.sh"
+    printf '%s\n' "$2" 's=("${PIPESTATUS[@]}") n=${#s[@]}' \
+        'for ((k = 0; k < n; k++)); do' \
+        '    ((s[k] == 0 || (s[k] == 141 && k < n - 1))) || exit "${s[k]}"' \
+        'done' >"$script"
+    run bash -c 'cd "$1" && exec bash "$2"' _ "$1" "$script" </dev/null
+}
+
+# run_examples [--skip-missing] DIR WHERE <<<"$COMMANDS": run each line of stdin (from
+# example_commands) with run_example, in order, in DIR (created), all of them even after a
+# failure. Reports through globals the caller sets first: examples_ran (commands run),
+# examples_failed (for each failure 'WHERE: example failed (exit N): $ CMD', then its output)
+# and examples_notes. With --skip-missing, a command naming an als-* program that is not on
+# the PATH is noted instead of run. Feed it with <<< or < <(...), not a pipe: a pipe would
+# run the loop in a subshell and lose the globals.
+run_examples() {
+    local skip=0 cmd word missing
+    [[ $1 == --skip-missing ]] && { skip=1; shift; }
+    mkdir -p "$1"
+    while IFS= read -r cmd; do
+        if ((skip)); then
+            missing=""
+            for word in $(grep -o '\bals-[a-z][a-z-]*[a-z]\b\|^[A-Za-z0-9_.-]*' <<<"$cmd"); do
+                command -v "$word" >/dev/null || missing+=" $word"
+            done
+            if [[ -n $missing ]]; then
+                examples_notes+="$2: not run (missing:$missing): $cmd"$'\n'
+                continue
+            fi
+        fi
+        run_example "$1" "$cmd"
+        examples_ran=$((examples_ran + 1))
+        if ((status != 0)); then
+            examples_failed+="$2: example failed (exit $status): \$ $cmd"$'\n'"$output"$'\n'
+        fi
+    done
+}

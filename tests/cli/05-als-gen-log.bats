@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-# gen-log, the sample-log generator that the demo, the tests and the benchmarks rely on.
+# als-gen-log, the sample-log generator that the demo, the tests and the benchmarks rely on.
 
 bats_require_minimum_version 1.5.0
 
@@ -9,7 +9,7 @@ setup() {
 
 # A log and its ground truth, tab-separated so awk can read both with one FS.
 gen_with_truth() {
-    gen-log --delimiter tab --truth truth.tsv -o log.tsv "$@"
+    als-gen-log --delimiter tab --truth truth.tsv -o log.tsv "$@"
 }
 
 # Lines of stdin that do not match the extended regex $1 (grep, not awk: mawk lacks {m,n}).
@@ -18,9 +18,9 @@ count_bad() {
 }
 
 @test "--help lists every option on stdout and exits 0" {
-    run -0 --separate-stderr gen-log --help
+    run -0 --separate-stderr als-gen-log --help
     [ -z "$stderr" ]
-    [[ ${lines[0]} == "usage: gen-log "* ]]
+    [[ ${lines[0]} == "usage: als-gen-log "* ]]
     for opt in --lines --users --items --clusters --affinity --seed --id-seed --delimiter \
                --no-header --user-ids --item-ids --durations --days --start --output \
                --truth --help --version; do
@@ -30,63 +30,63 @@ count_bad() {
 }
 
 @test "--version prints one line" {
-    run -0 gen-log --version
+    run -0 als-gen-log --version
     [ "${#lines[@]}" -eq 1 ]
-    [[ $output == "gen-log "* ]]
-    run -1 --separate-stderr bash -c 'gen-log --help > /dev/full'
-    [ "$stderr" = "gen-log: write error: No space left on device" ]
+    [[ $output == "als-gen-log "* ]]
+    run -1 --separate-stderr bash -c 'als-gen-log --help > /dev/full'
+    [ "$stderr" = "als-gen-log: write error: No space left on device" ]
 }
 
 @test "writes exactly N lines plus a header" {
-    run -0 gen-log --lines 1234
+    run -0 als-gen-log --lines 1234
     [ "${#lines[@]}" -eq 1235 ]
     [ "${lines[0]}" = "visitor_id,content_id,duration_s,timestamp" ]
-    [ "$(gen-log --lines 1234 --no-header | wc -l)" -eq 1234 ]
-    [ "$(gen-log --lines 1 --no-header | wc -l)" -eq 1 ]
-    [ "$(gen-log | wc -l)" -eq 10001 ]
+    [ "$(als-gen-log --lines 1234 --no-header | wc -l)" -eq 1234 ]
+    [ "$(als-gen-log --lines 1 --no-header | wc -l)" -eq 1 ]
+    [ "$(als-gen-log | wc -l)" -eq 10001 ]
 }
 
 @test "every line has four fields of the expected shape" {
-    gen-log --lines 5000 > log.csv
+    als-gen-log --lines 5000 > log.csv
     run -0 awk -F, 'NR > 1 && (NF != 4 || $3 !~ /^[0-9]+\.[0-9]$/ || $4 !~ /^[0-9]+$/)' log.csv
     [ -z "$output" ]
-    gen-log --lines 2000 --durations int > int.csv
+    als-gen-log --lines 2000 --durations int > int.csv
     run -0 awk -F, 'NR > 1 && $3 !~ /^[1-9][0-9]*$/' int.csv
     [ -z "$output" ]
 }
 
 @test "delimiters by name and as a literal character" {
-    [ "$(gen-log --lines 3 --delimiter tab | head -1)" = \
+    [ "$(als-gen-log --lines 3 --delimiter tab | head -1)" = \
       "$(printf 'visitor_id\tcontent_id\tduration_s\ttimestamp')" ]
-    [ "$(gen-log --lines 3 --delimiter semicolon | head -1)" = \
+    [ "$(als-gen-log --lines 3 --delimiter semicolon | head -1)" = \
       "visitor_id;content_id;duration_s;timestamp" ]
-    [ "$(gen-log --lines 3 -d pipe | head -1)" = "visitor_id|content_id|duration_s|timestamp" ]
-    cmp <(gen-log --lines 500 -d ';') <(gen-log --lines 500 -d semicolon)
-    run -0 awk -F'|' 'NF != 4' <(gen-log --lines 500 -d pipe)
+    [ "$(als-gen-log --lines 3 -d pipe | head -1)" = "visitor_id|content_id|duration_s|timestamp" ]
+    cmp <(als-gen-log --lines 500 -d ';') <(als-gen-log --lines 500 -d semicolon)
+    run -0 awk -F'|' 'NF != 4' <(als-gen-log --lines 500 -d pipe)
     [ -z "$output" ]
 }
 
 @test "the same arguments give identical bytes, another seed different ones" {
-    gen-log --lines 20000 --seed 7 > a.csv
-    gen-log --lines 20000 --seed 7 > b.csv
-    gen-log --lines 20000 --seed 8 > c.csv
+    als-gen-log --lines 20000 --seed 7 > a.csv
+    als-gen-log --lines 20000 --seed 7 > b.csv
+    als-gen-log --lines 20000 --seed 8 > c.csv
     cmp a.csv b.csv
     run -1 cmp -s a.csv c.csv
-    gen-log --lines 20000 --seed 7 -o d.csv
+    als-gen-log --lines 20000 --seed 7 -o d.csv
     cmp a.csv d.csv
-    gen-log --lines 20000 --seed 7 --truth t1.tsv > /dev/null
-    gen-log --lines 20000 --seed 7 --truth t2.tsv > /dev/null
+    als-gen-log --lines 20000 --seed 7 --truth t1.tsv > /dev/null
+    als-gen-log --lines 20000 --seed 7 --truth t2.tsv > /dev/null
     cmp t1.tsv t2.tsv
 }
 
 @test "-o leaves no temporary file behind" {
-    gen-log --lines 1000 -o out.csv --truth truth.tsv
+    als-gen-log --lines 1000 -o out.csv --truth truth.tsv
     run -0 ls
     [ "$output" = "$(printf 'out.csv\ntruth.tsv')" ]
 }
 
 @test "digit visitor IDs have 20 digits and some exceed 2^64" {
-    gen-log --lines 20000 --user-ids digits --no-header > log.csv
+    als-gen-log --lines 20000 --user-ids digits --no-header > log.csv
     [ "$(cut -d, -f1 log.csv | count_bad '^[1-9][0-9]{19}$')" -eq 0 ]
     # Equal-length decimal strings compare like the numbers they spell.
     big=$(awk -F, '($1 "") > "18446744073709551615"' log.csv | wc -l)
@@ -97,9 +97,9 @@ count_bad() {
 
 @test "alnum visitor IDs are 8 to 16 alphanumerics; mixed gives both kinds" {
     alnum='^[A-Za-z][0-9A-Za-z]{7,15}$'
-    [ "$(gen-log --lines 5000 --user-ids alnum --no-header | cut -d, -f1 |
+    [ "$(als-gen-log --lines 5000 --user-ids alnum --no-header | cut -d, -f1 |
          count_bad "$alnum")" -eq 0 ]
-    gen-log --lines 20000 --truth truth.tsv > /dev/null
+    als-gen-log --lines 20000 --truth truth.tsv > /dev/null
     grep '^user' truth.tsv | cut -f2 > users
     [ "$(grep -Ec '^[1-9][0-9]{19}$' users)" -gt 100 ]
     [ "$(grep -Ec "$alnum" users)" -gt 100 ]
@@ -107,11 +107,11 @@ count_bad() {
 }
 
 @test "content IDs: alnum, digits and canonical lowercase UUIDs" {
-    [ "$(gen-log --lines 3000 --no-header | cut -d, -f2 | count_bad '^c-[0-9a-z]{6}$')" -eq 0 ]
-    [ "$(gen-log --lines 3000 --no-header --item-ids digits | cut -d, -f2 |
+    [ "$(als-gen-log --lines 3000 --no-header | cut -d, -f2 | count_bad '^c-[0-9a-z]{6}$')" -eq 0 ]
+    [ "$(als-gen-log --lines 3000 --no-header --item-ids digits | cut -d, -f2 |
          count_bad '^[1-9][0-9]{19}$')" -eq 0 ]
     uuid='^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$'
-    [ "$(gen-log --lines 3000 --no-header --item-ids uuid | cut -d, -f2 |
+    [ "$(als-gen-log --lines 3000 --no-header --item-ids uuid | cut -d, -f2 |
          count_bad "$uuid")" -eq 0 ]
 }
 
@@ -119,7 +119,7 @@ count_bad() {
     for style in "--user-ids digits --item-ids digits" "--user-ids alnum --item-ids uuid" \
                  "--user-ids mixed --item-ids alnum"; do
         # shellcheck disable=SC2086
-        gen-log --lines 1000 --users 30000 --items 30000 --truth truth.tsv $style > /dev/null
+        als-gen-log --lines 1000 --users 30000 --items 30000 --truth truth.tsv $style > /dev/null
         [ "$(grep -c '^user' truth.tsv)" -eq 30000 ]
         [ "$(grep -c '^item' truth.tsv)" -eq 30000 ]
         [ "$(cut -f1,2 truth.tsv | sort -u | wc -l)" -eq 60000 ]
@@ -152,33 +152,33 @@ count_bad() {
 }
 
 @test "logs with one --id-seed share visitors, items and clusters" {
-    gen-log --lines 20000 --seed 42 --truth a.tsv > a.csv
-    gen-log --lines 5000 --seed 43 --id-seed 42 --users 1000 --items 300 --truth b.tsv > b.csv
+    als-gen-log --lines 20000 --seed 42 --truth a.tsv > a.csv
+    als-gen-log --lines 5000 --seed 43 --id-seed 42 --users 1000 --items 300 --truth b.tsv > b.csv
     run -1 cmp -s a.csv b.csv
     # Same indices, same IDs and clusters, whatever --users and --items say.
     cmp <(grep '^user' a.tsv) <(grep '^user' b.tsv | head -n 800)
     cmp <(grep '^item' a.tsv) <(grep '^item' b.tsv | head -n 100)
     # --id-seed defaults to --seed.
-    cmp <(gen-log --lines 3000 --seed 9) <(gen-log --lines 3000 --seed 9 --id-seed 9)
+    cmp <(als-gen-log --lines 3000 --seed 9) <(als-gen-log --lines 3000 --seed 9 --id-seed 9)
 }
 
 @test "timestamps start at 2026-01-01, never decrease and span about --days" {
-    gen-log --lines 50000 --no-header > log.csv
+    als-gen-log --lines 50000 --no-header > log.csv
     [ "$(head -1 log.csv | cut -d, -f4)" = 1767225600 ]
     run -0 awk -F, 'NR > 1 && $4 < prev { print NR; exit } { prev = $4 }' log.csv
     [ -z "$output" ]
     days=$(tail -1 log.csv | awk -F, '{ printf "%d", ($4 - 1767225600) / 86400 }')
     [ "$days" -ge 50 ]
     [ "$days" -le 70 ]
-    days=$(gen-log --lines 5000 --days 10 | tail -1 |
+    days=$(als-gen-log --lines 5000 --days 10 | tail -1 |
            awk -F, '{ printf "%d", ($4 - 1767225600) / 86400 }')
     [ "$days" -ge 7 ]
     [ "$days" -le 13 ]
-    [ "$(gen-log --lines 1 --no-header --start 1000 | cut -d, -f4)" = 1000 ]
+    [ "$(als-gen-log --lines 1 --no-header --start 1000 | cut -d, -f4)" = 1000 ]
 }
 
 @test "activity and popularity follow a power law" {
-    gen-log --lines 100000 --no-header > log.csv
+    als-gen-log --lines 100000 --no-header > log.csv
     # 4000 visitors by default: the top 1% (40) hold far more than 1% of the lines.
     share=$(cut -d, -f1 log.csv | sort | uniq -c | sort -rn |
             awk '{ n += $1 } NR <= 40 { top += $1 } END { printf "%d", 100 * top / n }')
@@ -227,20 +227,20 @@ count_bad() {
                 "--durations float" "--delimiter xx" "--delimiter a" "--days 0" \
                 "--seed 18446744073709551616" "stray"; do
         # shellcheck disable=SC2086
-        run -2 --separate-stderr gen-log $args
+        run -2 --separate-stderr als-gen-log $args
         [ -z "$output" ]
-        [[ ${stderr_lines[0]} == "gen-log: "* ]] || { echo "$args: $stderr"; return 1; }
-        [[ ${stderr_lines[1]} == "usage: gen-log "* ]]
+        [[ ${stderr_lines[0]} == "als-gen-log: "* ]] || { echo "$args: $stderr"; return 1; }
+        [[ ${stderr_lines[1]} == "usage: als-gen-log "* ]]
     done
-    run -2 --separate-stderr gen-log --lines 12x
+    run -2 --separate-stderr als-gen-log --lines 12x
     [ "${stderr_lines[0]}" = \
-      "gen-log: invalid --lines '12x' (expected an integer from 1 to 1000000000000)" ]
+      "als-gen-log: invalid --lines '12x' (expected an integer from 1 to 1000000000000)" ]
 }
 
 @test "write errors exit 1 with a message" {
-    run -1 --separate-stderr bash -c 'gen-log --lines 1000 > /dev/full'
-    [ "$stderr" = "gen-log: write error: No space left on device" ]
-    run -1 --separate-stderr gen-log --lines 10 -o no/such/dir/log.csv
-    [[ $stderr == "gen-log: cannot create 'no/such/dir/log.csv': No such file or directory" ]]
+    run -1 --separate-stderr bash -c 'als-gen-log --lines 1000 > /dev/full'
+    [ "$stderr" = "als-gen-log: write error: No space left on device" ]
+    run -1 --separate-stderr als-gen-log --lines 10 -o no/such/dir/log.csv
+    [[ $stderr == "als-gen-log: cannot create 'no/such/dir/log.csv': No such file or directory" ]]
     [ ! -e no ]
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* gen-log: write a deterministic, realistic viewing log with planted taste clusters. */
+/* als-gen-log: write a deterministic, realistic viewing log with planted taste clusters. */
 
 /*
  * Model.  Visitor u (0..U-1) is also its activity rank and content i (0..I-1) its popularity
@@ -34,7 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define PROG "gen-log"
+#define PROG "als-gen-log"
 #ifndef ALS_VERSION /* the Makefile passes the project's version */
 #define ALS_VERSION "unknown"
 #endif
@@ -165,11 +165,10 @@ static const char hex[] = "0123456789abcdef";
 static void
 usage(FILE *f)
 {
-    fputs("usage: gen-log [-h] [-n lines] [-u users] [-i items] [-c clusters]\n"
-          "               [-a affinity] [-d delimiter] [-o file] [--seed n] [--id-seed n]\n"
-          "               [--truth file] [--no-header] [--user-ids digits|alnum|mixed]\n"
-          "               [--item-ids digits|alnum|uuid] [--durations decimal|int]\n"
-          "               [--days n] [--start epoch] [--version]\n",
+    fputs("usage: als-gen-log [-n N] [-u N] [-i N] [-c N] [-a P] [-d DELIM] [-o FILE]\n"
+          "                   [--seed N] [--id-seed N] [--truth FILE] [--no-header]\n"
+          "                   [--user-ids digits|alnum|mixed] [--item-ids digits|alnum|uuid]\n"
+          "                   [--durations decimal|int] [--days N] [--start EPOCH]\n",
           f);
 }
 
