@@ -5,6 +5,7 @@ VERSION   = 0.1.0
 PREFIX   ?= /usr/local
 BINDIR   ?= $(PREFIX)/bin
 MANDIR   ?= $(PREFIX)/share/man
+EXAMPLEDIR ?= $(PREFIX)/share/als/examples
 PKG_CONFIG ?= pkg-config
 # .pc names vary by distro; override BLAS_PC or set BLAS_LIBS
 BLAS_PC  ?= openblas lapacke
@@ -158,11 +159,14 @@ install: $(PROGS) $(GEN_LOG)
 	install -m 755 $(PROGS) $(GEN_LOG) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	install -d $(DESTDIR)$(EXAMPLEDIR)
+	install -m 755 share/examples/nightly.sh $(DESTDIR)$(EXAMPLEDIR)
 
 uninstall:
 	for p in $(PROGS) $(GEN_LOG); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
 	for m in $(MANS); do \
 	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -f $(DESTDIR)$(EXAMPLEDIR)/nightly.sh
 
 lint-man:
 	@if command -v mandoc >/dev/null; then mandoc -Tlint -Wwarning $(MANS); \

@@ -10,7 +10,8 @@
 
 static const char usage[] =
     "usage: als-csr -o FILE [-V DIR] [--dup POLICY] [--drop-zeros]\n"
-    "               [--test-fraction F | --leave-out N] [--by-time] [--test FILE]\n"
+    "               [--test-fraction F [--stable] | --leave-out N] [--by-time]\n"
+    "               [--test FILE]\n"
     "               [--seed N] [-f] [-q] [-v] [TRIPLES]\n"
     "       als-csr --info FILE\n"
     "       als-csr --dump FILE [--transpose]";
@@ -32,6 +33,9 @@ static const char help[] =
     "      --test-fraction F  hold out round(F x n) of each user's n interactions\n"
     "      --leave-out N      hold out N of each user's interactions\n"
     "      --by-time          hold out the latest ones instead of a random choice\n"
+    "      --stable           with --test-fraction: each entry's side from (seed, user,\n"
+    "                         item) alone, so it keeps its side as the matrix grows (for\n"
+    "                         nightly gates and warm starts across nights)\n"
     "      --test FILE        where the held-out part goes (same shape as -o)\n"
     "                         A user's only interaction always stays in training.\n"
     "      --seed N           seed of the random choice (default 0)\n"
@@ -55,6 +59,7 @@ enum {
     OPT_TEST_FRACTION,
     OPT_LEAVE_OUT,
     OPT_BY_TIME,
+    OPT_STABLE,
     OPT_TEST,
     OPT_INFO,
     OPT_DUMP,
@@ -71,6 +76,7 @@ static const struct option longopts[] = {
     { "test-fraction", required_argument, NULL, OPT_TEST_FRACTION },
     { "leave-out", required_argument, NULL, OPT_LEAVE_OUT },
     { "by-time", no_argument, NULL, OPT_BY_TIME },
+    { "stable", no_argument, NULL, OPT_STABLE },
     { "test", required_argument, NULL, OPT_TEST },
     { "info", required_argument, NULL, OPT_INFO },
     { "dump", required_argument, NULL, OPT_DUMP },
@@ -112,6 +118,7 @@ main(int argc, char **argv)
             }
             break;
         case OPT_BY_TIME: so->by_time = 1; break;
+        case OPT_STABLE: so->stable = 1; break;
         case OPT_TEST: jo.test = optarg; break;
         case OPT_INFO: info_path = optarg; break;
         case OPT_DUMP: dump_path = optarg; break;
@@ -122,7 +129,7 @@ main(int argc, char **argv)
     struct diag d = { 0 };
     if (info_path || dump_path) {
         if (jo.output || optind < argc || (info_path && dump_path) || jo.vocab || split ||
-            jo.test || so->by_time || jo.drop_zeros || jo.policy != CSR_DUP_SUM ||
+            jo.test || so->by_time || so->stable || jo.drop_zeros || jo.policy != CSR_DUP_SUM ||
             cli.seed_given)
             cli_usage_error(&cli, "--info and --dump take one CSR file and nothing else");
         if (transpose && !dump_path)
@@ -147,6 +154,8 @@ main(int argc, char **argv)
                                     : "--test needs --test-fraction or --leave-out");
     if (so->by_time && !split)
         cli_usage_error(&cli, "--by-time needs --test-fraction or --leave-out");
+    if (so->stable && (so->mode != CSR_SPLIT_FRACTION || !split || so->by_time))
+        cli_usage_error(&cli, "--stable goes with --test-fraction, without --by-time");
     if (optind + 1 < argc)
         cli_usage_error(&cli, "one TRIPLES input at most (concatenate with als-map)");
     cli_refuse_tty(&cli, jo.output, force_tty, "a binary CSR", "use -o FILE or -f");

@@ -358,7 +358,16 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
         goto out;
     }
     uint64_t salt = hmap_mix64(o->seed ^ 0x5eed5eed5eed5eedull);
-    for (uint64_t r = 0; r < a->r.rows; r++) {
+    int stable = o->stable && o->mode == CSR_SPLIT_FRACTION && !o->by_time;
+    /* Keys below the threshold go to test; fraction 1 takes every key. */
+    double span = o->fraction * 18446744073709551616.0;
+    uint64_t below = span >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)span;
+    for (uint64_t r = 0; stable && r < a->r.rows; r++)
+        for (uint64_t t = a->r.ptr[r]; t < a->r.ptr[r + 1]; t++) {
+            uint64_t key = hmap_mix64(salt ^ hmap_mix64((r << 32) ^ a->r.idx[t]));
+            mark[t] = o->fraction >= 1.0 || key < below;
+        }
+    for (uint64_t r = 0; !stable && r < a->r.rows; r++) {
         uint64_t b = a->r.ptr[r], n = a->r.ptr[r + 1] - b;
         if (n < 2)
             continue; /* a single interaction always stays in train */
@@ -384,7 +393,8 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
     char how[160];
     if (o->mode == CSR_SPLIT_FRACTION)
         snprintf(how, sizeof how, "fraction %g, %s, seed %llu", o->fraction,
-                 o->by_time ? "latest by time" : "random", (unsigned long long)o->seed);
+                 stable ? "stable" : o->by_time ? "latest by time" : "random",
+                 (unsigned long long)o->seed);
     else
         snprintf(how, sizeof how, "leave-out %llu, %s, seed %llu", (unsigned long long)o->count,
                  o->by_time ? "latest by time" : "random", (unsigned long long)o->seed);
@@ -392,14 +402,19 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
      * split recognise each other, and a later split of a grown matrix differs. */
     uint64_t src = csr_content_id(a), fbits;
     memcpy(&fbits, &o->fraction, sizeof fbits);
-    uint64_t id = hmap_mix64(src ^ hmap_mix64(hmap_mix64((uint64_t)o->mode * 2 +
-                                                         (uint64_t)(o->by_time != 0)) ^
+    uint64_t id = hmap_mix64(src ^ hmap_mix64(hmap_mix64((uint64_t)o->mode * 4 +
+                                                         (uint64_t)(o->by_time != 0) * 2 +
+                                                         (uint64_t)stable) ^
                                               hmap_mix64(fbits ^ hmap_mix64(o->count)) ^
                                               hmap_mix64(o->seed + 0x9e3779b97f4a7c15ull)));
-    char ids[96];
-    snprintf(ids, sizeof ids, "\nsplit_id=%016llx\nsource_id=%016llx", (unsigned long long)id,
-             (unsigned long long)src);
-    char train_how[256], test_how[256];
+    char ids[128];
+    int n = snprintf(ids, sizeof ids, "\nsplit_id=%016llx\nsource_id=%016llx",
+                     (unsigned long long)id, (unsigned long long)src);
+    if (stable) /* the same for every matrix: what a later night's split shares */
+        snprintf(ids + n, sizeof ids - (size_t)n, "\nsplit_family=%016llx",
+                 (unsigned long long)hmap_mix64(hmap_mix64(fbits) ^
+                                                hmap_mix64(o->seed ^ 0x57ab1eull)));
+    char train_how[320], test_how[320];
     snprintf(train_how, sizeof train_how, "%s%s", how, ids);
     snprintf(test_how, sizeof test_how, "%s%s", how, ids);
     meta_add(*train, a->meta, "split=train, ", train_how);
@@ -622,6 +637,7 @@ csr_split_info(const struct csr *c, struct csr_split_info *out)
         return;
     out->split_id = meta_hex(c->meta, "split_id");
     out->source_id = meta_hex(c->meta, "source_id");
+    out->family = meta_hex(c->meta, "split_family");
     if (!out->split_id)
         return; /* a split written before splits had an identity */
     out->side = !strncmp(s + 6, "train,", 6) ? CSR_SIDE_TRAIN

@@ -78,6 +78,7 @@ struct csr_split_opts {
     uint64_t count;
     int by_time;     /* hold out the latest (needs times), else a seeded random choice */
     uint64_t seed;
+    int stable; /* FRACTION only: each entry's side from (seed, user, item) alone */
 };
 
 /*
@@ -85,6 +86,11 @@ struct csr_split_opts {
  * options say, never the user's only interaction (at least one stays in train). The
  * choice depends only on (seed, user, item) and, by time, on times: the same bytes for
  * the same seed whatever the input order or thread count. Both outputs own their arrays.
+ * stable: an entry goes to test when its (seed, user, item) key falls in the lowest
+ * fraction of the key range, whatever else the user has: the same entry stays on its side
+ * in every split of every later, grown matrix with the same seed and fraction, so a model
+ * trained on one night's training side has seen none of another night's test entries
+ * (users whose every entry lands in test are left with none in train).
  */
 int csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts *o,
               struct csr **train, struct csr **test, struct diag *d) ALS_MUSTCHECK;
@@ -128,6 +134,8 @@ enum { CSR_SIDE_NONE = 0, CSR_SIDE_TRAIN = 1, CSR_SIDE_TEST = 2 };
 struct csr_split_info {
     int side; /* CSR_SIDE_*; NONE for a file that is no side of a split, or an older one */
     uint64_t split_id, source_id;
+    uint64_t family; /* stable splits: the identity of (seed, fraction), the same for every
+                      * matrix; 0 for the others */
 };
 
 void csr_split_info(const struct csr *c, struct csr_split_info *out);

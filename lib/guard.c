@@ -34,16 +34,26 @@ check_model(const struct guard_files *f, const struct model *m, const char *path
         return diag_set(d, ALS_ELEAK, "%s '%s' was trained on the whole matrix that '%s' was "
                         "split from, test entries included: train it on the training side%s",
                         what, path, f->test_path, fix);
-    if (trained_on(m, f->train) ||
-        (lineage && te->side && p->split_id == te->split_id && p->split_side == CSR_SIDE_TRAIN))
+    int train_side = lineage && p->split_side == CSR_SIDE_TRAIN &&
+                     ((te->side && p->split_id == te->split_id) ||
+                      (te->family && p->split_family == te->family));
+    if (trained_on(m, f->train) || train_side) {
+        if (!base && lineage && p->init_split == MODEL_INIT_OTHER)
+            return diag_set(d, ALS_ELEAK, "model '%s' was warm-started (--init %s) from a model "
+                            "not trained on this split's training side: it may carry what "
+                            "that one learnt from test entries; warm-start from a model "
+                            "trained on a training side of this split (a --stable split keeps "
+                            "its sides across nights)%s", path, p->init, fix);
         return 0;
+    }
     if (base) {
         if (!lineage || p->split_side == CSR_SIDE_NONE)
             return 0; /* older unsplit data: only ever makes the baseline look better */
         return diag_set(d, ALS_ELEAK, "--baseline '%s' was trained on another split (%016" PRIx64
                         ", '%s' is from %016" PRIx64 "), whose training side holds entries of "
-                        "this test set: train the baseline on '%s'%s", path, p->split_id,
-                        f->test_path, te->split_id, f->train_path, fix);
+                        "this test set: train the baseline on '%s', or split every night with "
+                        "the same --stable --seed%s", path, p->split_id, f->test_path,
+                        te->split_id, f->train_path, fix);
     }
     if (!(p->has & MODEL_HAS_TRAIN))
         return diag_set(d, ALS_ELEAK, "model '%s' records no training data, so it may have seen "

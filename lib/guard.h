@@ -22,13 +22,15 @@ struct guard_files {
  *   2. when both are sides of splits, it is the same split;
  *   3. train holds none of test's entries (a direct count: -c ALL.CSR is caught);
  *   4. the model was trained on train (its file checksum or content), or on the training
- *      side of test's split;
+ *      side of test's split or of a stable split of the same family (csr_split: an entry
+ *      keeps its side in every night's split), and any warm start it continued was
+ *      trained likewise (its init_split is not MODEL_INIT_OTHER);
  *   5. a baseline was not trained on test's matrix as a whole, on its test side, or on
  *      another split of any matrix (a split's training side holds entries another
  *      split's test side has). A baseline trained on older unsplit data is let through:
  *      what it saw can only make it look better, so the gate gets stricter, never looser.
  * The first failure is ALS_ELEAK with one line naming the files, what was found and the
- * fix. A warm start's history (--init) is not followed: see als-eval(1).
+ * fix.
  */
 int guard_check(const struct guard_files *f, struct diag *d) ALS_MUSTCHECK;
 

@@ -17,6 +17,7 @@
 #define META_MAX 2048
 
 static const char *const side_names[] = { "none", "train", "test" }; /* CSR_SIDE_* order */
+static const char *const init_names[] = { "none", "same", "other" };  /* MODEL_INIT_* order */
 
 /* A 64-bit value written as 16 hexadecimal digits. */
 static int
@@ -66,8 +67,9 @@ meta_format(const struct model *m, char *buf, size_t size)
         if (p->has & MODEL_HAS_RANGE)
             META_ADD("rating_min=%.9g\nrating_max=%.9g\n", p->rating_min, p->rating_max);
         if (p->has & MODEL_HAS_LINEAGE)
-            META_ADD("data_id=%016" PRIx64 "\nsplit_id=%016" PRIx64 "\nsplit_side=%s\n",
-                     p->data_id, p->split_id, side_names[p->split_side]);
+            META_ADD("data_id=%016" PRIx64 "\nsplit_id=%016" PRIx64 "\nsplit_side=%s\n"
+                     "split_family=%016" PRIx64 "\ninit_split=%s\n", p->data_id, p->split_id,
+                     side_names[p->split_side], p->split_family, init_names[p->init_split]);
     }
 #undef META_ADD
 }
@@ -151,6 +153,15 @@ parse_one(const char *key, const char *val, void *ctx)
         p->has |= rc == 0 ? MODEL_HAS_LINEAGE : 0;
     } else if (!strcmp(key, "split_id")) {
         rc = parse_hex64(val, &p->split_id);
+    } else if (!strcmp(key, "split_family")) {
+        rc = parse_hex64(val, &p->split_family);
+    } else if (!strcmp(key, "init_split")) {
+        rc = ALS_EFORMAT;
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(val, init_names[i])) {
+                p->init_split = i;
+                rc = 0;
+            }
     } else if (!strcmp(key, "split_side")) {
         rc = ALS_EFORMAT;
         for (int i = 0; i < 3; i++)

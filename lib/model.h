@@ -13,6 +13,11 @@
 
 enum { MODEL_SOLVER_CHOLESKY = 0, MODEL_SOLVER_CG = 1 };
 
+/* What the --init model of a warm start was trained on, as far as the split goes: none
+ * (no warm start), the training side of this run's split (or of a stable split of the same
+ * family) with a history as clean, or anything else (it may have seen test entries). */
+enum { MODEL_INIT_NONE = 0, MODEL_INIT_SAME = 1, MODEL_INIT_OTHER = 2 };
+
 /* Longest file name a model records (the tail is kept: it names the file). */
 #define MODEL_PATH_MAX 200
 
@@ -34,6 +39,8 @@ struct model_params {
      * of (csr_split_info: split_id 0 and side 0 when none) */
     uint64_t data_id, split_id;
     int split_side;
+    uint64_t split_family; /* a stable split's (seed, fraction) identity, or 0 */
+    int init_split;        /* MODEL_INIT_*: what a warm start continued */
     double rating_min, rating_max; /* MODEL_HAS_RANGE: the training values (explicit) */
     unsigned has; /* MODEL_HAS_* bits */
 };
@@ -47,7 +54,7 @@ enum {
     MODEL_HAS_SEED = 1u << 5,
     MODEL_HAS_TRAIN = 1u << 6, /* train, train_nnz and data_checksum */
     MODEL_HAS_INIT = 1u << 7,
-    MODEL_HAS_LINEAGE = 1u << 8, /* data_id, split_id and split_side */
+    MODEL_HAS_LINEAGE = 1u << 8, /* data_id, split_id, split_side, split_family, init_split */
     MODEL_HAS_RANGE = 1u << 9    /* rating_min and rating_max */
 };
 

@@ -45,9 +45,28 @@ kind_of(int implicit)
 
 /* The model to train, from the --init model: its rows copied, the rows it lacks zero;
  * *users and *items: how many it had. */
+/* MODEL_INIT_SAME when old was trained on the training side of c's split, or of a stable
+ * split of the same family, and its own warm starts were as clean (see lib/guard.h). */
+static int
+init_lineage(const struct model *old, const struct csr *c)
+{
+    const struct model_params *op = &old->params;
+    struct csr_split_info si;
+    csr_split_info(c, &si);
+    if (!(op->has & MODEL_HAS_LINEAGE) || op->init_split == MODEL_INIT_OTHER)
+        return MODEL_INIT_OTHER;
+    if (op->data_id == csr_content_id(c))
+        return MODEL_INIT_SAME;
+    if (si.side == CSR_SIDE_TRAIN && op->split_side == CSR_SIDE_TRAIN &&
+        (op->split_id == si.split_id || (si.family && op->split_family == si.family)))
+        return MODEL_INIT_SAME;
+    return MODEL_INIT_OTHER;
+}
+
 static int
 open_init(const struct train_job *job, struct als_params *p, const struct csr *c,
-          struct model **out, uint64_t *users, uint64_t *items, struct diag *d)
+          struct model **out, uint64_t *users, uint64_t *items, int *lineage,
+          struct diag *d)
 {
     struct model *old = NULL;
     int rc = model_open(&old, job->init, AFILE_VERIFY, d);
@@ -92,6 +111,7 @@ open_init(const struct train_job *job, struct als_params *p, const struct csr *c
     }
     *users = old->users;
     *items = old->items;
+    *lineage = init_lineage(old, c);
     rc = model_grow(out, old, c->r.rows, c->r.cols, d);
 out:
     model_free(old);
@@ -150,7 +170,9 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     info->users = users;
     info->items = items;
     uint64_t old_users = 0, old_items = 0;
-    if (job->init && (rc = open_init(job, &pp, c, &m, &old_users, &old_items, d)) < 0)
+    int init_split = MODEL_INIT_NONE;
+    if (job->init &&
+        (rc = open_init(job, &pp, c, &m, &old_users, &old_items, &init_split, d)) < 0)
         goto out;
     als_params_fit(&pp, c);
     info->params = pp;
@@ -208,6 +230,8 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     m->params.data_id = csr_content_id(c);
     m->params.split_id = si.split_id;
     m->params.split_side = si.side;
+    m->params.split_family = si.family;
+    m->params.init_split = init_split;
     m->params.has |= MODEL_HAS_LINEAGE;
     if (!p->implicit && c->r.nnz) { /* what als-recommend clips predicted ratings to */
         float vlo, vhi;

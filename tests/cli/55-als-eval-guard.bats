@@ -10,7 +10,7 @@ load helpers
 
 setup_file() {
     cd "$BATS_FILE_TMPDIR" || return 1
-    gen-log --lines 6000 --seed 11 >log.csv
+    als-gen-log --lines 6000 --seed 11 >log.csv
     als-map -q -V v -u visitor_id -i content_id -r duration_s --transform log1p -o t.trp log.csv
     als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 --seed 1 t.trp
     als-csr -q -V v -o tr2.csr --test te2.csr --test-fraction 0.2 --seed 2 t.trp
@@ -102,7 +102,7 @@ guard() {
 
 @test "guard: a split of a matrix grown by another night is another split" {
     cd "$F"
-    gen-log --lines 800 --seed 12 --id-seed 11 >night2.csv
+    als-gen-log --lines 800 --seed 12 --id-seed 11 >night2.csv
     cp -r v v2
     als-map -q -V v2 --append -o n2.trp night2.csv
     als-map -q -V v2 --frozen -o both.trp log.csv night2.csv
@@ -135,4 +135,39 @@ guard() {
     run -0 --separate-stderr als-eval --format tsv -m h.als -c base.csr test.csr
     run -1 --separate-stderr als-eval --format tsv -m h.als -c base.csr overlap.csr
     assert_stderr "als-eval: '-c base.csr' holds 1 of the 2 entries of 'overlap.csr': pass the training side of the split (als-csr --test) (pass --allow-leakage if this is meant)"
+}
+
+@test "guard: a warm start from a model that saw the whole matrix carries it: exit 1" {
+    cd "$F"
+    als-train -q -n 1 --init m-all.als -o warm-all.als tr.csr
+    assert_eq other "$(als-train --info warm-all.als | awk -F '\t' '$1 == "init_split" { print $2 }')"
+    run -1 --separate-stderr als-eval -m warm-all.als -c tr.csr te.csr
+    assert_contains "$stderr" "model 'warm-all.als' was warm-started (--init m-all.als) from a model not trained on this split's training side"
+    # from a model of the same training side: clean
+    als-train -q -n 1 --init m-tr.als -o warm-tr.als tr.csr
+    assert_eq same "$(als-train --info warm-tr.als | awk -F '\t' '$1 == "init_split" { print $2 }')"
+    run -0 --separate-stderr als-eval --format tsv -m warm-tr.als -c tr.csr te.csr
+}
+
+@test "guard: --stable splits of two nights: last night's model is a fair baseline and start" {
+    cd "$F"
+    als-csr -q -V v -o s1-tr.csr --test s1-te.csr --test-fraction 0.2 --stable --seed 5 t.trp
+    als-train -q -k 4 -n 2 -o s1.als s1-tr.csr
+    als-gen-log --lines 900 --seed 13 --id-seed 11 >night2b.csv
+    cp -r v vs
+    als-map -q -V vs --append -o /dev/null night2b.csv
+    als-map -q -V vs --frozen -o both2.trp log.csv night2b.csv
+    als-csr -q -V vs -o s2-tr.csr --test s2-te.csr --test-fraction 0.2 --stable --seed 5 both2.trp
+    # not one of last night's training entries is in tonight's test side
+    local common
+    common=$(join -t$'\t' <(als-csr --dump s1-tr.csr | cut -f1,2 | tr '\t' ':' | sort) \
+        <(als-csr --dump s2-te.csr | cut -f1,2 | tr '\t' ':' | sort) | wc -l)
+    assert_eq 0 "$common" "last night's training entries on tonight's test side"
+    als-train -q -n 2 --init s1.als -o s2.als s2-tr.csr
+    run -0 --separate-stderr als-eval --format tsv -m s2.als -c s2-tr.csr --baseline s1.als \
+        --max-drop 100 s2-te.csr
+    assert_contains "$output" "previous"
+    # the same with ordinary splits is refused
+    als-csr -q -V vs -o r2-tr.csr --test r2-te.csr --test-fraction 0.2 --seed 1 both2.trp
+    run -1 --separate-stderr als-eval -m s2.als -c r2-tr.csr r2-te.csr
 }

@@ -545,11 +545,11 @@ check_split(const struct csr *a, const int64_t *times, const struct csr_split_op
 }
 
 static const struct csr_split_opts split_cases[] = {
-    { CSR_SPLIT_FRACTION, 0.2, 0, 0, 1 },  { CSR_SPLIT_FRACTION, 0.5, 0, 0, 2 },
-    { CSR_SPLIT_FRACTION, 0.6, 0, 1, 3 },  { CSR_SPLIT_FRACTION, 1.0, 0, 0, 4 },
-    { CSR_SPLIT_FRACTION, 0.0, 0, 0, 5 },  { CSR_SPLIT_FRACTION, 0.25, 0, 1, 6 },
-    { CSR_SPLIT_LEAVE_OUT, 0, 1, 0, 7 },   { CSR_SPLIT_LEAVE_OUT, 0, 3, 1, 8 },
-    { CSR_SPLIT_LEAVE_OUT, 0, 1000, 0, 9 }, { CSR_SPLIT_LEAVE_OUT, 0, 2, 1, 10 },
+    { CSR_SPLIT_FRACTION, 0.2, 0, 0, 1, 0 },  { CSR_SPLIT_FRACTION, 0.5, 0, 0, 2, 0 },
+    { CSR_SPLIT_FRACTION, 0.6, 0, 1, 3, 0 },  { CSR_SPLIT_FRACTION, 1.0, 0, 0, 4, 0 },
+    { CSR_SPLIT_FRACTION, 0.0, 0, 0, 5, 0 },  { CSR_SPLIT_FRACTION, 0.25, 0, 1, 6, 0 },
+    { CSR_SPLIT_LEAVE_OUT, 0, 1, 0, 7, 0 },   { CSR_SPLIT_LEAVE_OUT, 0, 3, 1, 8, 0 },
+    { CSR_SPLIT_LEAVE_OUT, 0, 1000, 0, 9, 0 }, { CSR_SPLIT_LEAVE_OUT, 0, 2, 1, 10, 0 },
 };
 #define NCASES (sizeof split_cases / sizeof split_cases[0])
 
@@ -624,7 +624,7 @@ TEST(split_is_random_not_positional)
     T_TRUE(a != NULL);
     if (!a)
         return;
-    struct csr_split_opts o = { CSR_SPLIT_FRACTION, 0.2, 0, 0, 17 };
+    struct csr_split_opts o = { CSR_SPLIT_FRACTION, 0.2, 0, 0, 17, 0 };
     int firsts = 0, lasts = 0, rows = 0;
     for (uint64_t seed = 0; seed < 10; seed++) {
         struct csr *tr, *te;
@@ -691,7 +691,7 @@ TEST(split_by_time_picks_the_latest_by_hand)
     csr_coo_release(&coo);
     if (!a)
         return;
-    struct csr_split_opts o = { CSR_SPLIT_LEAVE_OUT, 0, 2, 1, 0 };
+    struct csr_split_opts o = { CSR_SPLIT_LEAVE_OUT, 0, 2, 1, 0, 0 };
     T_OK(csr_split(a, times, &o, &tr, &te, NULL));
     if (tr && te) {
         T_EQ_U64(te->r.nnz, 2);
@@ -744,7 +744,7 @@ TEST(save_open_round_trip)
         csr_free(b);
     }
     /* the split halves too, meta and all */
-    struct csr_split_opts o = { CSR_SPLIT_FRACTION, 0.3, 0, 1, 9 };
+    struct csr_split_opts o = { CSR_SPLIT_FRACTION, 0.3, 0, 1, 9, 0 };
     struct csr *tr = NULL, *te = NULL, *b = NULL;
     T_OK(csr_split(a, times, &o, &tr, &te, NULL));
     if (tr && te) {

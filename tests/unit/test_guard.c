@@ -182,3 +182,59 @@ TEST(an_older_model_is_recognised_by_its_training_file)
     csr_free(tr);
     csr_free(te);
 }
+
+/* A stable split: an entry's side depends on (seed, user, item) alone, so growing the
+ * matrix (more users, more entries for old users) never moves an old entry to the other
+ * side, and about the fraction of all entries is held out. */
+TEST(stable_split_keeps_each_entry_on_its_side_as_the_matrix_grows)
+{
+    struct ent small[400], big[900];
+    size_t ns = 0, nb = 0;
+    uint64_t x = 12345;
+    for (uint32_t u = 0; u < 60; u++)
+        for (uint32_t i = 0; i < 40; i++) {
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+            int in_small = u < 40 && (x >> 60) < 3, in_big = in_small || (x >> 58) < 9;
+            if (in_small && ns < 400)
+                small[ns++] = (struct ent){ u, i, 1.0f + (float)(i % 5) };
+            if (in_big && nb < 900)
+                big[nb++] = (struct ent){ u, i, 2.0f };
+        }
+    struct csr *a = csr_of(small, ns, 60, 40), *b = csr_of(big, nb, 60, 40);
+    struct csr_split_opts o = { .mode = CSR_SPLIT_FRACTION, .fraction = 0.25, .seed = 3,
+                                .stable = 1 };
+    struct csr *atr, *ate, *btr, *bte;
+    T_OK(csr_split(a, NULL, &o, &atr, &ate, NULL));
+    T_OK(csr_split(b, NULL, &o, &btr, &bte, NULL));
+    if (atr && ate && btr && bte) {
+        /* every entry of the small matrix is on the same side in the big one's split */
+        T_EQ_U64(csr_common_entries(&ate->r, &bte->r), ate->r.nnz);
+        T_EQ_U64(csr_common_entries(&atr->r, &btr->r), atr->r.nnz);
+        T_EQ_U64(csr_common_entries(&atr->r, &bte->r), 0);
+        /* the held-out share is near the fraction (binomial: 4 sd of 900 entries) */
+        double share = (double)bte->r.nnz / (double)b->r.nnz;
+        T_TRUE(share > 0.25 - 4 * 0.0145 && share < 0.25 + 4 * 0.0145);
+        struct csr_split_info ia, ib;
+        csr_split_info(ate, &ia);
+        csr_split_info(bte, &ib);
+        T_TRUE(ia.family != 0 && ia.family == ib.family); /* one family ... */
+        T_TRUE(ia.split_id != ib.split_id);              /* ... two splits */
+        T_TRUE(strstr(ate->meta, "fraction 0.25, stable, seed 3") != NULL);
+    }
+    csr_free(atr), csr_free(ate), csr_free(btr), csr_free(bte);
+    /* another seed, another family */
+    o.seed = 4;
+    T_OK(csr_split(a, NULL, &o, &atr, &ate, NULL));
+    if (ate) {
+        struct csr_split_info i4, i3;
+        csr_split_info(ate, &i4);
+        csr_free(atr), csr_free(ate);
+        o.seed = 3;
+        T_OK(csr_split(a, NULL, &o, &atr, &ate, NULL));
+        csr_split_info(ate, &i3);
+        T_TRUE(i4.family != i3.family);
+        csr_free(atr), csr_free(ate);
+    }
+    csr_free(a);
+    csr_free(b);
+}

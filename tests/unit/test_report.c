@@ -285,6 +285,11 @@ TEST(report_gate_max_drop_edges)
     T_EQ_U64(report_gate(&rep, NULL, 0, 100.0, f), 0);
     T_EQ_U64(report_gate(&rep, NULL, 0, 99.0, f), 1);
     T_TRUE(f[0].worse == 1.0);
+    /* coverage falling is not a model getting worse: left out of --max-drop */
+    m = o;
+    o.at[0].coverage = m.at[0].coverage * 2 + 0.5;
+    report_init(&rep, &m, &p, &o);
+    T_EQ_U64(report_gate(&rep, NULL, 0, 0.0, f), 0);
     /* a previous value of 0 or NaN gives no percentage: skipped */
     m = o;
     o.at[0].recall = 0;
