@@ -8,6 +8,7 @@
 #include "als.h"
 #include "cli.h"
 #include "linalg.h"
+#include "search.h"
 #include "train.h"
 #include "zio.h"
 
@@ -16,6 +17,7 @@ static const char usage[] =
     "                 [-l LAMBDA] [--solver cholesky|cg] [--cg-steps N]\n"
     "                 [--biases | --no-biases] [--init MODEL] [--validate TEST.CSR]\n"
     "                 [--loss] [--progress[=json]] [--seed N] [-j N] [-f] [-q] [-v]\n"
+    "                 [--search SPEC]\n"
     "                 TRAIN.CSR\n"
     "       als-train --info MODEL\n"
     "       als-train --export-npy DIR MODEL";
@@ -42,6 +44,9 @@ static const char help[] =
     "      --validate TEST    after each iteration: RMSE (explicit) or precision@10 and\n"
     "                         ndcg@10 with training items excluded (implicit)\n"
     "      --loss             print the training objective after each iteration\n"
+    "      --search SPEC      a model per point of a grid, e.g. 'k=32,64 lambda=10,auto'\n"
+    "                         (k alpha lambda iterations cg-steps; budget points=N seconds=S)\n"
+    "                         scored on --validate: a TSV line each, the best to MODEL\n"
     "      --progress[=json]  a line per iteration even when stderr is not a terminal;\n"
     "                         =json: JSON lines instead\n"
     "  -o, --output MODEL     the model file (written atomically)\n"
@@ -60,7 +65,8 @@ static const char help[] =
 
 enum {
     OPT_IMPLICIT = CLI_OPT_FIRST_PROGRAM, OPT_EXPLICIT, OPT_SOLVER, OPT_CG_STEPS, OPT_BIASES,
-    OPT_NO_BIASES, OPT_INIT, OPT_VALIDATE, OPT_LOSS, OPT_PROGRESS_OPT, OPT_INFO, OPT_EXPORT
+    OPT_NO_BIASES, OPT_INIT, OPT_VALIDATE, OPT_LOSS, OPT_PROGRESS_OPT, OPT_INFO, OPT_EXPORT,
+    OPT_SEARCH
 };
 
 static const struct option longopts[] = {
@@ -79,6 +85,7 @@ static const struct option longopts[] = {
     { "validate", required_argument, NULL, OPT_VALIDATE },
     { "loss", no_argument, NULL, OPT_LOSS }, { "info", required_argument, NULL, OPT_INFO },
     { "export-npy", required_argument, NULL, OPT_EXPORT },
+    { "search", required_argument, NULL, OPT_SEARCH },
     { "force-tty", no_argument, NULL, 'f' },
     { NULL, 0, NULL, 0 }
 };
@@ -112,28 +119,36 @@ progress(const struct train_progress *pr, void *ctx)
     say_warm(R);
     if (!R->show)
         return;
-    if (R->json) {
-        fprintf(stderr, "{\"iteration\":%u,\"seconds\":%.4f", pr->iteration, pr->seconds);
-        if (!isnan(pr->loss))
-            fprintf(stderr, ",\"loss\":%.10g", pr->loss);
-        if (pr->has & TRAIN_HAS_RATING)
-            fprintf(stderr, ",\"rmse\":%.6f,\"mae\":%.6f", pr->rmse, pr->mae);
-        if (pr->has & TRAIN_HAS_RANKING)
-            fprintf(stderr, ",\"precision@10\":%.6f,\"ndcg@10\":%.6f", pr->precision, pr->ndcg);
-        fputs("}\n", stderr);
-        return;
-    }
-    char loss[64] = "", test[128] = "";
-    if (!isnan(pr->loss))
-        snprintf(loss, sizeof loss, ", loss %.10g", pr->loss);
-    if (pr->has & TRAIN_HAS_RATING)
-        snprintf(test, sizeof test, ", test rmse %.4f mae %.4f", pr->rmse, pr->mae);
-    if (pr->has & TRAIN_HAS_RANKING)
-        snprintf(test, sizeof test, ", test precision@10 %.4f ndcg@10 %.4f", pr->precision,
-                 pr->ndcg);
-    /* R->show is never set with -q, so cli_warn always prints it */
-    cli_warn(&cli, "iteration %u/%u: %.3f s%s%s", pr->iteration, pr->iterations, pr->seconds,
-             loss, test);
+    char line[512];
+    train_format_progress(pr, R->json, line, sizeof line);
+    if (R->json) /* JSON lines carry no program name */
+        fprintf(stderr, "%s\n", line);
+    else /* R->show is never set with -q, so cli_warn always prints it */
+        cli_warn(&cli, "%s", line);
+}
+
+/* --search: one TSV line per point on stdout, the best model to -o. */
+static int
+run_search(const struct train_job *J, const char *text)
+{
+    struct search_job S = { .seed = 0 };
+    struct search_spec spec;
+    struct diag d = { 0 };
+    struct search_point best;
+    uint64_t n;
+    if (!J->validate || search_parse(text, &spec, &d) < 0)
+        cli_usage_error(&cli, "%s", J->validate ? d.msg : "--search needs --validate TEST.CSR");
+    S.base = *J;
+    S.base.progress = NULL;
+    S.spec = &spec;
+    S.seed = cli.seed;
+    S.table = stdout;
+    if (search_run(&S, &best, &n, &d) < 0)
+        cli_die_diag(&cli, &d);
+    cli_warn(&cli, "best of %" PRIu64 " points: point %" PRIu64 ", -k %u -n %u -a %.6g -l %.6g",
+             n, best.index + 1, best.p.k, best.p.iters, best.p.alpha, best.p.lambda);
+    cli_close_stdout(&cli);
+    return CLI_EXIT_OK;
 }
 
 int
@@ -143,7 +158,7 @@ main(int argc, char **argv)
     memset(&R, 0, sizeof R);
     struct train_job *J = &R.job;
     als_params_default(&J->p, 1);
-    const char *info_path = NULL, *export_dir = NULL;
+    const char *info_path = NULL, *export_dir = NULL, *search = NULL;
     int mode = -1, biases = -1, solver = -1, force_tty = 0, given = 0;
     unsigned set = 0; /* ALS_FIT_* bits of the options given: not left to the data */
     int opt;
@@ -196,6 +211,7 @@ main(int argc, char **argv)
             break;
         case OPT_INFO: info_path = optarg; break;
         case OPT_EXPORT: export_dir = optarg; break;
+        case OPT_SEARCH: search = optarg; break;
         default: cli_usage_error(&cli, "unexpected option");
         }
     }
@@ -226,19 +242,8 @@ main(int argc, char **argv)
         cli_usage_error(&cli, "missing -o MODEL");
     cli_refuse_tty(&cli, J->output, force_tty, "a binary model", "use -o FILE or -f");
     J->train_path = argv[optind];
-    int implicit = mode < 0 ? 1 : mode;
-    struct als_params dflt;
-    als_params_default(&dflt, implicit);
-    J->p.implicit = implicit;
-    J->p.solver = solver >= 0 ? solver : dflt.solver;
-    J->p.biases = biases >= 0 ? biases : dflt.biases;
-    J->p.lambda = set & ALS_FIT_LAMBDA ? J->p.lambda : dflt.lambda;
-    J->p.fit = dflt.fit & ~set;
-    if (J->init) /* what is not given comes from the model a warm start continues */
-        J->p.fit |= ((mode < 0 ? ALS_FIT_MODE : 0u) | (solver < 0 ? ALS_FIT_SOLVER : 0u) |
-                     (biases < 0 ? ALS_FIT_BIASES : 0u) | ALS_FIT_ALPHA | ALS_FIT_LAMBDA) & ~set;
-    if (J->p.biases && implicit)
-        cli_usage_error(&cli, "--biases is for --explicit models");
+    if (als_params_resolve(&J->p, mode, solver, biases, set, J->init != NULL, &d) < 0)
+        cli_usage_error(&cli, "%s", d.msg);
     J->p.seed = cli.seed;
     J->p.threads = cli_threads(&cli);
     J->progress = progress;
@@ -246,6 +251,8 @@ main(int argc, char **argv)
     R.show = !cli.quiet && (cli_show_progress(&cli) || J->loss || J->validate);
     la_single_threaded();
     zio_install_signal_cleanup();
+    if (search)
+        return run_search(J, search);
     int rc = train_run(J, &R.info, &d);
     say_warm(&R);
     if (rc < 0)

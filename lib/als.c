@@ -28,6 +28,26 @@ als_params_default(struct als_params *p, int implicit)
     p->fit = ALS_FIT_K | (implicit ? ALS_FIT_ALPHA | ALS_FIT_LAMBDA : 0u);
 }
 
+int
+als_params_resolve(struct als_params *p, int mode, int solver, int biases, unsigned set,
+                   int warm, struct diag *d)
+{
+    int implicit = mode < 0 ? 1 : mode;
+    struct als_params dflt;
+    als_params_default(&dflt, implicit);
+    p->implicit = implicit;
+    p->solver = solver >= 0 ? solver : dflt.solver;
+    p->biases = biases >= 0 ? biases : dflt.biases;
+    p->lambda = set & ALS_FIT_LAMBDA ? p->lambda : dflt.lambda;
+    p->fit = dflt.fit & ~set;
+    if (warm)
+        p->fit |= ((mode < 0 ? ALS_FIT_MODE : 0u) | (solver < 0 ? ALS_FIT_SOLVER : 0u) |
+                   (biases < 0 ? ALS_FIT_BIASES : 0u) | ALS_FIT_ALPHA | ALS_FIT_LAMBDA) & ~set;
+    if (p->biases && implicit)
+        return diag_set(d, ALS_EUSAGE, "--biases is for --explicit models");
+    return 0;
+}
+
 void
 als_params_fit(struct als_params *p, const struct csr *c)
 {

@@ -41,6 +41,16 @@ struct als_params {
 void als_params_default(struct als_params *p, int implicit);
 
 /*
+ * The parameters of a run from what the options gave, on top of p (which holds the values
+ * given): mode, solver and biases are -1 when not given; set has the ALS_FIT_* bits of k,
+ * alpha and lambda given; warm when the run continues an --init model (what is not given
+ * then comes from it). Sets p->implicit, solver, biases, lambda (its mode's default) and
+ * fit. ALS_EUSAGE: --biases with an implicit model.
+ */
+int als_params_resolve(struct als_params *p, int mode, int solver, int biases, unsigned set,
+                       int warm, struct diag *d) ALS_MUSTCHECK;
+
+/*
  * Resolve the parameters p->fit leaves to the data c, then clear p->fit:
  *   k = min(k, users, items), at least 1;
  *   implicit alpha = 4 / mean |r| (a typical entry gets confidence 5, whatever the

@@ -120,10 +120,10 @@ out:
 
 /* The validation numbers of one iteration into pr. */
 static int
-validate(const struct train_job *job, const struct csr *c, const struct csr *test,
+validate(const struct als_params *p, const struct csr *c, const struct csr *test,
          const struct model *m, float lo, float hi, struct train_progress *pr, struct diag *d)
 {
-    if (!job->p.implicit) {
+    if (!p->implicit) {
         struct metrics_rating mr;
         metrics_rating(m, test, lo, hi, &mr);
         pr->rmse = mr.rmse;
@@ -132,7 +132,7 @@ validate(const struct train_job *job, const struct csr *c, const struct csr *tes
         return 0;
     }
     struct metrics_rank mk;
-    int rc = metrics_ranking(m, c, test, 10, 0, job->p.threads, &mk, d);
+    int rc = metrics_ranking(m, c, test, 10, 0, p->threads, &mk, d);
     if (rc < 0)
         return rc;
     pr->precision = mk.precision;
@@ -213,8 +213,9 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
         struct train_progress pr = { .iteration = it, .iterations = p->iters };
         pr.seconds = now() - ts;
         pr.loss = job->loss ? als_loss(p, c, m) : (double)NAN;
-        if (test && (rc = validate(job, c, test, m, lo, hi, &pr, d)) < 0)
+        if (test && (rc = validate(p, c, test, m, lo, hi, &pr, d)) < 0)
             goto out;
+        info->last = pr;
         if (job->progress)
             job->progress(&pr, job->progress_ctx);
     }
@@ -243,6 +244,10 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     if (job->output && (rc = model_save(m, job->output, d)) < 0)
         goto out;
     info->seconds = now() - t0;
+    if (job->keep) {
+        *job->keep = m;
+        m = NULL;
+    }
 out:
     model_free(m);
     csr_free(c);
@@ -281,4 +286,34 @@ train_export_npy(const char *model_path, const char *dir, struct diag *d)
     rc = npy_export_model(m, dir, d);
     model_free(m);
     return rc;
+}
+
+void
+train_format_progress(const struct train_progress *pr, int json, char *buf, size_t size)
+{
+    size_t n = 0;
+#define ADD(...)                                                                  \
+    do {                                                                          \
+        if (n < size)                                                             \
+            n += (size_t)snprintf(buf + n, size - n, __VA_ARGS__);                \
+    } while (0)
+    if (json) {
+        ADD("{\"iteration\":%u,\"seconds\":%.4f", pr->iteration, pr->seconds);
+        if (!isnan(pr->loss))
+            ADD(",\"loss\":%.10g", pr->loss);
+        if (pr->has & TRAIN_HAS_RATING)
+            ADD(",\"rmse\":%.6f,\"mae\":%.6f", pr->rmse, pr->mae);
+        if (pr->has & TRAIN_HAS_RANKING)
+            ADD(",\"precision@10\":%.6f,\"ndcg@10\":%.6f", pr->precision, pr->ndcg);
+        ADD("}");
+    } else {
+        ADD("iteration %u/%u: %.3f s", pr->iteration, pr->iterations, pr->seconds);
+        if (!isnan(pr->loss))
+            ADD(", loss %.10g", pr->loss);
+        if (pr->has & TRAIN_HAS_RATING)
+            ADD(", test rmse %.4f mae %.4f", pr->rmse, pr->mae);
+        if (pr->has & TRAIN_HAS_RANKING)
+            ADD(", test precision@10 %.4f ndcg@10 %.4f", pr->precision, pr->ndcg);
+    }
+#undef ADD
 }

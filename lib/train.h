@@ -38,6 +38,7 @@ struct train_info {
     double seconds; /* from the first iteration to the model written */
     struct als_params params; /* as trained: the job's, with p.fit resolved (als_params_fit,
                                * or from the --init model) */
+    struct train_progress last; /* what the last iteration's callback was given */
 };
 
 /*
@@ -61,6 +62,9 @@ struct train_job {
     int (*half_step)(void *ctx, const struct als_params *p, const struct csr *c,
                      struct model *m, int side, uint64_t from, uint64_t to, struct diag *d);
     void *half_step_ctx;
+    /* When not NULL, the trained model is handed back here (model_free releases it)
+     * instead of being freed; it is saved too when output is set. */
+    struct model **keep;
     /* Called after each iteration, when not NULL. */
     void (*progress)(const struct train_progress *pr, void *ctx);
     void *progress_ctx;
@@ -81,6 +85,10 @@ struct train_job {
  *   ALS_ENOMEM, and model_save's codes.
  * The messages are the CLI's, without the program name.
  */
+/* One iteration's line, without a line break, into buf: text ("iteration 3/15: 0.120 s,
+ * loss 12.5, test precision@10 0.2 ndcg@10 0.3") or a JSON object. */
+void train_format_progress(const struct train_progress *pr, int json, char *buf, size_t size);
+
 int train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     ALS_MUSTCHECK;
 

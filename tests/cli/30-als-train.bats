@@ -575,3 +575,53 @@ grown_fixture() {
     [[ -n $rmse ]]
     awk -v r="$rmse" 'BEGIN { exit !(r < 0.94) }' || _fail "test rmse $rmse, expected < 0.94"
 }
+
+# ---- --search ----
+
+@test "train: --search trains every grid point, prints a line each and keeps the best" {
+    run -0 --separate-stderr als-train -q --search 'k=3,5 lambda=1,auto iterations=4' \
+        --validate "$F/te.csr" -o best.model "$F/tr.csr"
+    assert_eq 5 "$(printf '%s\n' "$output" | wc -l)" "header and 4 points"
+    assert_eq "point${T}k${T}iterations${T}alpha${T}lambda${T}ndcg@10${T}precision@10${T}seconds${T}best" \
+        "$(first_line "$output")"
+    # grid order: the last key fastest
+    assert_eq "3 3 5 5" "$(printf '%s\n' "$output" | awk -F '\t' 'NR > 1 { printf "%s%s", s, $2; s = " " }')"
+    # the best is the point with the highest ndcg@10 (the first of equals)
+    local want
+    want=$(printf '%s\n' "$output" | awk -F '\t' 'NR > 1 && $6 > b { b = $6; k = $2; l = $5 } END { print k, l }')
+    assert_eq "$want" "$(als-train --info best.model | awk -F '\t' '$1 == "factors" { k = $2 } $1 == "lambda" { l = $2 } END { printf "%s %.6g", k, l }')"
+    # the best model is the model plain training with its values gives, byte for byte
+    read -r k l <<<"$want"
+    als-train -q -k "$k" -l "$l" -n 4 -o plain.model "$F/tr.csr"
+    cmp best.model plain.model || _fail "the best model differs from plain training"
+    # its values are recorded, so a warm start continues with them
+    als-train -q -n 1 --init best.model -o next.model "$F/tr.csr"
+    assert_eq "$k" "$(info_field next.model factors)"
+    assert_eq "$l" "$(info_field next.model lambda | awk '{ printf "%.6g", $1 }')"
+}
+
+@test "train: --search is the same for any thread count; a sample is seeded" {
+    local spec='k=2,3,4 alpha=0.5,1 lambda=1,3 iterations=3 points=4'
+    als-train -q -j 1 --seed 4 --search "$spec" --validate "$F/te.csr" -o a.model "$F/tr.csr" >a.tsv
+    als-train -q -j 2 --seed 4 --search "$spec" --validate "$F/te.csr" -o b.model "$F/tr.csr" >b.tsv
+    cmp a.model b.model || _fail "models differ between -j 1 and -j 2"
+    assert_eq "$(cut -f1-7 a.tsv)" "$(cut -f1-7 b.tsv)" "the tables without the times"
+    assert_eq 5 "$(wc -l <a.tsv)" "header and 4 sampled points"
+    # 4 distinct points of the 12
+    assert_eq 4 "$(awk -F '\t' 'NR > 1 { print $2, $4, $5 }' a.tsv | sort -u | wc -l)"
+    # another seed, another sample (of 12 choose 4 orders, these two seeds differ)
+    als-train -q -j 1 --seed 5 --search "$spec" --validate "$F/te.csr" -o c.model "$F/tr.csr" >c.tsv
+    [[ "$(cut -f2-5 a.tsv)" != "$(cut -f2-5 c.tsv)" ]] || _fail "seeds 4 and 5 sampled the same"
+}
+
+@test "train: --search needs --validate and a spec that parses (exit 2)" {
+    run -2 --separate-stderr als-train --search 'k=2' -o m.model "$F/tr.csr"
+    assert_contains "$stderr" "--search needs --validate TEST.CSR"
+    run -2 --separate-stderr als-train --search 'k=2 bogus=1' --validate "$F/te.csr" -o m.model "$F/tr.csr"
+    assert_contains "$stderr" "--search: 'bogus=1' is not KEY=LIST"
+    run -2 --separate-stderr als-train --search 'k=0' --validate "$F/te.csr" -o m.model "$F/tr.csr"
+    assert_contains "$stderr" "--search: k value '0' is not a whole number in range"
+    run -2 --separate-stderr als-train --search 'k=2 k=3' --validate "$F/te.csr" -o m.model "$F/tr.csr"
+    assert_contains "$stderr" "--search: k given twice"
+    assert_file_absent m.model
+}
