@@ -29,6 +29,7 @@ struct als_params {
     uint64_t seed;
     unsigned threads;
     unsigned fit; /* ALS_FIT_*: left to the data; the solvers ignore it */
+    double alpha_mul, lambda_mul; /* applied to a fitted alpha or lambda; 0 means 1 */
 };
 
 /*

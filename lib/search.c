@@ -38,9 +38,13 @@ parse_value(struct search_axis *a, const char *v, struct diag *d)
         return diag_set(d, ALS_EUSAGE, "--search: at most %d values for %s", SEARCH_MAX_VALUES,
                         key_names[a->key]);
     int whole = a->key == SEARCH_K || a->key == SEARCH_ITERATIONS || a->key == SEARCH_CG_STEPS;
-    if (!whole && !strcmp(v, "auto")) {
+    if (!whole && !strncmp(v, "auto", 4)) {
+        double mul = 1;
+        if (v[4] && (v[4] != '*' || num_parse_double(v + 5, 1e-9, 1e9, &mul) < 0))
+            return diag_set(d, ALS_EUSAGE, "--search: %s value '%s' is not auto or auto*X",
+                            key_names[a->key], v);
         a->is_auto[a->n] = 1;
-        a->v[a->n++] = 0;
+        a->v[a->n++] = mul;
         return 0;
     }
     uint64_t u;
@@ -129,6 +133,7 @@ point_params(const struct search_spec *s, uint64_t g, struct als_params *p)
         case SEARCH_ALPHA:
             if (a->is_auto[j]) {
                 p->fit |= ALS_FIT_ALPHA;
+                p->alpha_mul = v;
             } else {
                 p->alpha = v;
                 p->fit &= ~(unsigned)ALS_FIT_ALPHA;
@@ -137,6 +142,7 @@ point_params(const struct search_spec *s, uint64_t g, struct als_params *p)
         case SEARCH_LAMBDA:
             if (a->is_auto[j]) {
                 p->fit |= ALS_FIT_LAMBDA;
+                p->lambda_mul = v;
             } else {
                 p->lambda = v;
                 p->fit &= ~(unsigned)ALS_FIT_LAMBDA;

@@ -12,7 +12,8 @@
 enum { SEARCH_K, SEARCH_ALPHA, SEARCH_LAMBDA, SEARCH_ITERATIONS, SEARCH_CG_STEPS, SEARCH_NKEYS };
 #define SEARCH_MAX_VALUES 32
 
-/* One parameter and its values; auto[i]: value i is the data's default (alpha, lambda). */
+/* One parameter and its values; is_auto[i]: value i is the data's default (alpha, lambda)
+ * times v[i]. */
 struct search_axis {
     int key; /* SEARCH_* */
     unsigned n;
@@ -31,7 +32,7 @@ struct search_spec {
  * Parse "k=32,64 alpha=0.5,1,auto lambda=10,30,auto iterations=15": space- or
  * semicolon-separated KEY=LIST, keys k (or factors), alpha, lambda, iterations (or n),
  * cg-steps, each at most once; whole numbers for k, iterations and cg-steps; auto (alpha,
- * lambda) is the default als-train fits to the data. The budget: points=N (a sample of the
+ * lambda) is the default als-train fits to the data, auto*X that times X. The budget: points=N (a sample of the
  * grid) and seconds=S. ALS_EUSAGE with a message naming the
  * part that is wrong.
  */

@@ -23,6 +23,8 @@ TEST(parse_keys_values_auto_and_budget)
     T_EQ_U64(s.max_points, 3);
     T_TRUE(s.max_seconds == 1.5);
     T_EQ_U64(search_points(&s), 4); /* 2 x 2 x 1 x 1 */
+    T_OK(search_parse("alpha=auto*0.5,auto*4", &s, &d));
+    T_TRUE(s.axis[0].is_auto[0] && s.axis[0].v[0] == 0.5 && s.axis[0].v[1] == 4);
     T_OK(search_parse("factors=8 n=0 cg-steps=1,2,3", &s, &d));
     T_EQ_U64(search_points(&s), 3);
 }
@@ -39,6 +41,8 @@ TEST(parse_refuses_what_it_cannot_use)
         { "alpha=-1", "alpha value '-1' is not a number" },
         { "lambda=1 lambda=2", "lambda given twice" },
         { "points=0", "'points=0' needs a whole number" },
+        { "alpha=auto*", "'auto*' is not auto or auto*X" },
+        { "lambda=autox", "'autox' is not auto or auto*X" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         struct search_spec s;
