@@ -47,7 +47,9 @@ static const char help[] =
     "  -f, --force-tty        write the binary CSR to a terminal anyway\n"
     "  -q, --quiet            no summary, only errors\n"
     "  -v, --verbose          more detail\n"
-    "  -j, --threads N, --progress  accepted for symmetry\n"
+    "      --progress         progress with rate and ETA even when stderr is not a\n"
+    "                         terminal (where it shows by default after a second)\n"
+    "  -j, --threads N        accepted for symmetry\n"
     "  -h, --help             this help\n"
     "      --version          version and library versions\n"
     "\n"
@@ -166,8 +168,16 @@ main(int argc, char **argv)
     /* A process-wide handler: a signal unlinks the temporary outputs of the job. */
     zio_install_signal_cleanup();
 
+    struct cli_progress pg;
+    cli_progress_init(&pg, &cli, !strcmp(jo.output, "-"));
+    if (pg.on) {
+        jo.progress = cli_progress_report;
+        jo.progress_ctx = &pg;
+    }
     struct csrjob_stats st;
-    if (csrjob_run(&jo, &st, &d) < 0)
+    int rc = csrjob_run(&jo, &st, &d);
+    cli_progress_end(&pg);
+    if (rc < 0)
         cli_die_diag(&cli, &d);
     if (!cli.quiet) {
         fprintf(stderr, "%s: %llu triples, %llu x %llu, %llu nonzeros (%llu combined%s)",

@@ -38,6 +38,8 @@ static const char help[] =
     "Metrics: precision@k, recall@k, map@k, ndcg@k, hit@k, coverage@k, mrr, auc; and for\n"
     "explicit models rmse and mae (baseline: the training mean). See als-eval(1).\n"
     "  -j, --threads N        threads (default: all cores)\n"
+    "      --progress         progress with rate and ETA even when stderr is not a\n"
+    "                         terminal (where it shows by default after a second)\n"
     "  -q, --quiet            no table, only errors and the gate's verdict\n"
     "  -v, --verbose          more detail\n"
     "  -h, --help             this help\n"
@@ -221,8 +223,16 @@ main(int argc, char **argv)
     zio_install_signal_cleanup();
     o.e.threads = cli_threads(&cli);
 
+    struct cli_progress pg;
+    cli_progress_init(&pg, &cli, 0); /* the report comes after the progress */
+    if (pg.on) {
+        o.e.progress = cli_progress_report;
+        o.e.progress_ctx = &pg;
+    }
     struct evaluate_result r;
-    if (evaluate_run(&o.e, &r, &d) < 0)
+    int rc = evaluate_run(&o.e, &r, &d);
+    cli_progress_end(&pg);
+    if (rc < 0)
         cli_die_diag(&cli, &d);
     struct report rep;
     report_init(&rep, &r.model, &r.popularity, r.has_previous ? &r.previous : NULL);

@@ -57,7 +57,9 @@ static const char help[] =
     "  -v, --verbose          more detail\n"
     "  -j, --threads N        1: parse and look up IDs on one thread; more (default):\n"
     "                         parse on a second thread (gzip input adds a third)\n"
-    "      --seed N, --progress  accepted for symmetry (nothing random here)\n"
+    "      --progress         progress with rate and ETA even when stderr is not a\n"
+    "                         terminal (where it shows by default after a second)\n"
+    "      --seed N           accepted for symmetry (nothing random here)\n"
     "  -h, --help             this help\n"
     "      --version          version and library versions\n"
     "\n"
@@ -237,8 +239,15 @@ main(int argc, char **argv)
     jo->on_bad = on_bad;
     jo->on_note = cli.verbose ? on_note : NULL;
     jo->ctx = &shown;
+    struct cli_progress pg;
+    cli_progress_init(&pg, &cli, !strcmp(jo->output, "-"));
+    if (pg.on) {
+        jo->progress = cli_progress_report;
+        jo->progress_ctx = &pg;
+    }
     struct mapjob_stats st;
     int rc = mapjob_run(jo, &st, &d);
+    cli_progress_end(&pg);
     ratemap_release(&given);
     logspec_release(&o.spec);
     if (rc < 0) {

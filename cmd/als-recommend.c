@@ -43,6 +43,8 @@ static const char help[] =
     "  -o, --output FILE      write to FILE atomically (default stdout)\n"
     "      --verify           check every checksum of the model and CSR (slower start)\n"
     "  -j, --threads N        threads (default: all cores)\n"
+    "      --progress         with --all: progress with rate and ETA even when stderr is\n"
+    "                         not a terminal (where it shows by default after a second)\n"
     "  -q, --quiet            no summary, only errors\n"
     "  -v, --verbose          more detail\n"
     "  -h, --help             this help\n"
@@ -182,6 +184,13 @@ main(int argc, char **argv)
     o.s.threads = cli_threads(&cli);
     struct diag d = { 0 };
     struct serve_stats st = { 0 };
+    /* --all only: a few queries are answered at once, a file of them as they come. */
+    struct cli_progress pg;
+    cli_progress_init(&pg, &cli, !o.output || !strcmp(o.output, "-"));
+    if (pg.on && o.all) {
+        o.s.progress = cli_progress_report;
+        o.s.progress_ctx = &pg;
+    }
     struct serve *s;
     int rc = serve_open(&s, &o.s, &st, &d);
     warn_ignored(&o.s, &st);
@@ -194,7 +203,9 @@ main(int argc, char **argv)
                                .ids = (const char *const *)argv + optind,
                                .n = (size_t)(argc - optind),
                                .path = "-" };
-    if (serve_run(s, &q, &out, &st, &d) < 0 || zio_out_commit(&out, &d) < 0) {
+    rc = serve_run(s, &q, &out, &st, &d);
+    cli_progress_end(&pg);
+    if (rc < 0 || zio_out_commit(&out, &d) < 0) {
         zio_out_abort(&out);
         cli_die_diag(&cli, &d);
     }

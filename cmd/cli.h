@@ -5,7 +5,9 @@
 #define ALS_CLI_H
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "diag.h"
 
@@ -77,5 +79,60 @@ unsigned cli_threads(const struct cli *c);
 
 /* 1 when progress should be shown: --progress, or stderr is a terminal and not -q. */
 int cli_show_progress(const struct cli *c);
+
+/*
+ * The one progress printer of the programs, fed by a job's progress callback
+ * (lib/progress.h: cli_progress_report with the struct cli_progress as its context).
+ * Nothing shows for the first second, so a short run prints nothing. On a terminal one
+ * line is redrawn in place with '\r' and erased by cli_progress_end (and before any
+ * message of cli_warn and the cli_die family); elsewhere (--progress) plain lines, at most
+ * one every 5 seconds, and the last state at the end. The lines:
+ *     PROG: 1.2 GB of 3.1 GB (38%), 410 MB/s, ETA 0:05     bytes of a known total
+ *     PROG: 1,200 of 5,000 users (24%), 3.1 k/s, ETA 0:02  anything else counted
+ *     PROG: 12,400,000 records, 3.1 M/s                    no known total
+ * The rate is that of the current phase (a new unit or total starts one); it and the ETA
+ * are left out until there is one. For the tests, the environment variable
+ * ALS_PROGRESS_DELAY=SECONDS replaces both the 1 s delay and the 5 s between plain lines.
+ */
+struct cli_progress {
+    const char *prog;
+    FILE *out;             /* stderr */
+    int on;                /* 0: every call is a no-op */
+    int tty;               /* redraw one line, else plain lines */
+    double delay;          /* seconds before anything shows */
+    double interval;       /* seconds between plain lines */
+    double (*clock)(void); /* monotonic seconds (tests set their own) */
+    double t0;             /* when it began */
+    char unit[48];         /* the phase: what it counts, the total, since when */
+    uint64_t total, done0;
+    double since;
+    int phased;
+    uint64_t done; /* the last update */
+    double at;
+    int pending;   /* a plain line of the last update is still due */
+    int printed;   /* plain lines printed */
+    double last;   /* when the last plain line was */
+    size_t width;  /* of the line drawn on the terminal; 0: none */
+};
+
+/* Start p for c's job: on when cli_show_progress(c). streams: the job writes its output
+ * to standard output as it goes; when that is a terminal too, progress shows only with
+ * --progress, and as plain lines. */
+void cli_progress_init(struct cli_progress *p, const struct cli *c, int streams);
+
+/* done of total (0: not known) units: show it when it is time to. */
+void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total,
+                         const char *unit);
+
+/* The callback of a job's options: cli_progress_update(ctx, ...). */
+void cli_progress_report(uint64_t done, uint64_t total, const char *unit, void *ctx);
+
+/* Erase the terminal line, or print the last plain line still due; p is off after it. */
+void cli_progress_end(struct cli_progress *p);
+
+/* One line, without a newline, into buf (cut to size): rate in units a second, < 0 when
+ * not known; the ETA comes from it. Returns the length it has (as snprintf). */
+int cli_progress_format(char *buf, size_t size, const char *prog, uint64_t done,
+                        uint64_t total, const char *unit, double rate);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hmap.h"
+#include "progress.h"
 #include "xmem.h"
 #include "zio.h"
 
@@ -139,6 +140,31 @@ int
 csr_build(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy, int drop_zeros,
           struct csr **out, int64_t **times, struct diag *d)
 {
+    return csr_build_progress(coo, rows, cols, policy, drop_zeros, out, times, NULL, d);
+}
+
+/* Progress: a mask test per record or row, a tick (a clock read) per TICK_MASK + 1. */
+#define TICK_MASK 0xffffu
+
+/* The build is 7 passes over the n records (the range check, two counts, two scatters,
+ * the combining, the transpose), reported as one count of n "records sorted", each pass
+ * weighed by its share of the time: the scatter into R's rows, which gathers each record
+ * at random, takes most of it. */
+static const unsigned build_weight[8] = { 0, 1, 2, 3, 4, 12, 13, 14 }; /* cumulative */
+
+static void
+build_tick(struct progress *pr, unsigned pass, uint64_t k, uint64_t n)
+{
+    double w = build_weight[pass] +
+               (build_weight[pass + 1] - build_weight[pass]) * ((double)k / (double)(n ? n : 1));
+    progress_tick(pr, (uint64_t)((double)n * w / build_weight[7]), n, "records sorted");
+}
+
+int
+csr_build_progress(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy,
+                   int drop_zeros, struct csr **out, int64_t **times, struct progress *pr,
+                   struct diag *d)
+{
     *out = NULL;
     if (times)
         *times = NULL;
@@ -152,13 +178,17 @@ csr_build(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy, int dro
                       (unsigned long long)rows, (unsigned long long)cols);
         goto out;
     }
-    for (uint64_t k = 0; k < n; k++)
+    progress_report(pr, 0, n, "records sorted");
+    for (uint64_t k = 0; k < n; k++) {
+        if (pr && !(k & TICK_MASK))
+            build_tick(pr, 0, k, n);
         if (coo->u[k] >= rows || coo->i[k] >= cols) {
             rc = diag_set(d, ALS_ERANGE, "record %llu: (%u, %u) is outside the %llu x %llu "
                           "matrix", (unsigned long long)k + 1, coo->u[k], coo->i[k],
                           (unsigned long long)rows, (unsigned long long)cols);
             goto out;
         }
+    }
     c = csr_alloc();
     size_t cmax = (size_t)(rows > cols ? rows : cols) + 1;
     count = xmem_alloc_array(cmax, sizeof *count);
@@ -170,22 +200,33 @@ csr_build(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy, int dro
     }
     /* Pass 1: stable counting sort of record numbers by column. */
     memset(count, 0, cmax * sizeof *count);
-    for (uint64_t k = 0; k < n; k++)
+    for (uint64_t k = 0; k < n; k++) {
+        if (pr && !(k & TICK_MASK))
+            build_tick(pr, 1, k, n);
         count[coo->i[k] + 1]++;
+    }
     for (uint64_t j = 0; j < cols; j++)
         count[j + 1] += count[j];
-    for (uint64_t k = 0; k < n; k++)
+    for (uint64_t k = 0; k < n; k++) {
+        if (pr && !(k & TICK_MASK))
+            build_tick(pr, 2, k, n);
         perm[count[coo->i[k]]++] = k;
+    }
     /* Pass 2: stable counting sort by row, in pass 1's order, straight into R's arrays:
      * each row comes out sorted by column, equal columns in input order. */
     uint64_t *ptr = c->r.ptr;
     memset(ptr, 0, ((size_t)rows + 1) * sizeof *ptr);
-    for (uint64_t k = 0; k < n; k++)
+    for (uint64_t k = 0; k < n; k++) {
+        if (pr && !(k & TICK_MASK))
+            build_tick(pr, 3, k, n);
         ptr[coo->u[k] + 1]++;
+    }
     for (uint64_t r = 0; r < rows; r++)
         ptr[r + 1] += ptr[r];
     memcpy(count, ptr, ((size_t)rows + 1) * sizeof *count);
     for (uint64_t q = 0; q < n; q++) {
+        if (pr && !(q & TICK_MASK))
+            build_tick(pr, 4, q, n);
         uint64_t k = perm[q], p = count[coo->u[k]]++;
         c->r.idx[p] = coo->i[k];
         c->r.val[p] = coo->v[k];
@@ -199,6 +240,8 @@ csr_build(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy, int dro
     uint64_t w = 0, start = 0;
     for (uint64_t r = 0; r < rows; r++) {
         uint64_t end = ptr[r + 1];
+        if (pr && !(r & TICK_MASK))
+            build_tick(pr, 5, start, n);
         for (uint64_t k = start; k < end;) {
             uint64_t e = k + 1;
             double acc = (double)c->r.val[k];
@@ -247,8 +290,10 @@ csr_build(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy, int dro
         if (p2)
             c->r.val = p2;
     }
+    build_tick(pr, 6, 0, n);
     if ((rc = csr_transpose(&c->r, &c->t, d)) < 0)
         goto out;
+    progress_report(pr, n, n, "records sorted");
     snprintf(c->meta, sizeof c->meta, "dup=%s\nzeros=%s\n", csr_dup_name(policy),
              drop_zeros ? "dropped" : "kept");
     *out = c;
@@ -343,6 +388,22 @@ int
 csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts *o,
           struct csr **train, struct csr **test, struct diag *d)
 {
+    return csr_split_progress(a, times, o, train, test, NULL, d);
+}
+
+/* The choice per user counts for the first half of "users split", the two extractions
+ * (each with its transpose) for a quarter each. */
+static void
+split_tick(struct progress *pr, uint64_t r, uint64_t rows)
+{
+    progress_tick(pr, r / 2, rows, "users split");
+}
+
+int
+csr_split_progress(const struct csr *a, const int64_t *times, const struct csr_split_opts *o,
+                   struct csr **train, struct csr **test, struct progress *pr,
+                   struct diag *d)
+{
     *train = *test = NULL;
     if (o->by_time && !times)
         return diag_set(d, ALS_EUSAGE, "--by-time needs triples with a time column");
@@ -359,15 +420,22 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
     }
     uint64_t salt = hmap_mix64(o->seed ^ 0x5eed5eed5eed5eedull);
     int stable = o->stable && o->mode == CSR_SPLIT_FRACTION && !o->by_time;
+    uint64_t rows = a->r.rows;
+    progress_report(pr, 0, rows, "users split");
     /* Keys below the threshold go to test; fraction 1 takes every key. */
     double span = o->fraction * 18446744073709551616.0;
     uint64_t below = span >= 18446744073709551615.0 ? UINT64_MAX : (uint64_t)span;
-    for (uint64_t r = 0; stable && r < a->r.rows; r++)
+    for (uint64_t r = 0; stable && r < a->r.rows; r++) {
+        if (pr && !(r & TICK_MASK))
+            split_tick(pr, r, rows);
         for (uint64_t t = a->r.ptr[r]; t < a->r.ptr[r + 1]; t++) {
             uint64_t key = hmap_mix64(salt ^ hmap_mix64((r << 32) ^ a->r.idx[t]));
             mark[t] = o->fraction >= 1.0 || key < below;
         }
+    }
     for (uint64_t r = 0; !stable && r < a->r.rows; r++) {
+        if (pr && !(r & 0x3ffu)) /* a sort per user: ticks more often */
+            split_tick(pr, r, rows);
         uint64_t b = a->r.ptr[r], n = a->r.ptr[r + 1] - b;
         if (n < 2)
             continue; /* a single interaction always stays in train */
@@ -388,8 +456,13 @@ csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts
         for (uint64_t j = 0; j < k; j++)
             mark[pk[j].pos] = 1;
     }
-    if ((rc = extract(a, mark, 0, train, d)) < 0 || (rc = extract(a, mark, 1, test, d)) < 0)
+    split_tick(pr, rows, rows);
+    if ((rc = extract(a, mark, 0, train, d)) < 0)
         goto out;
+    progress_tick(pr, rows - rows / 4, rows, "users split");
+    if ((rc = extract(a, mark, 1, test, d)) < 0)
+        goto out;
+    progress_report(pr, rows, rows, "users split");
     char how[160];
     if (o->mode == CSR_SPLIT_FRACTION)
         snprintf(how, sizeof how, "fraction %g, %s, seed %llu", o->fraction,

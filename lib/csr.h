@@ -9,6 +9,7 @@
 #include "afile.h"
 #include "diag.h"
 
+struct progress;
 struct zio_out;
 
 #define CSR_KIND "CSR1"
@@ -66,6 +67,12 @@ int csr_coo_push(struct csr_coo *c, uint32_t u, uint32_t i, float v, const int64
 int csr_build(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy, int drop_zeros,
               struct csr **out, int64_t **times, struct diag *d) ALS_MUSTCHECK;
 
+/* csr_build with reports to pr (may be NULL; lib/progress.h): one phase counting its passes
+ * over the coo->n records as "records sorted". */
+int csr_build_progress(struct csr_coo *coo, uint64_t rows, uint64_t cols, int policy,
+                       int drop_zeros, struct csr **out, int64_t **times, struct progress *pr,
+                       struct diag *d) ALS_MUSTCHECK;
+
 /* The transpose of m, into t (owned arrays). */
 int csr_transpose(const struct csr_mat *m, struct csr_mat *t, struct diag *d) ALS_MUSTCHECK;
 
@@ -94,6 +101,12 @@ struct csr_split_opts {
  */
 int csr_split(const struct csr *a, const int64_t *times, const struct csr_split_opts *o,
               struct csr **train, struct csr **test, struct diag *d) ALS_MUSTCHECK;
+
+/* csr_split with reports to pr (may be NULL; lib/progress.h): one phase of the rows of a,
+ * "users split" (the choice per user, then the two parts built). */
+int csr_split_progress(const struct csr *a, const int64_t *times,
+                       const struct csr_split_opts *o, struct csr **train, struct csr **test,
+                       struct progress *pr, struct diag *d) ALS_MUSTCHECK;
 
 /* Write c to o, which the caller commits (sections ROWP COLI VALS TROP TCOL TVAL META). */
 int csr_write(const struct csr *c, struct zio_out *o, struct diag *d) ALS_MUSTCHECK;

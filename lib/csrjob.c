@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "afile.h"
+#include "progress.h"
 #include "triples.h"
 #include "vocabdir.h"
 #include "xmem.h"
@@ -46,8 +47,10 @@ csrjob_run(const struct csrjob_opts *o, struct csrjob_stats *st, struct diag *d)
     uint64_t rows = 0, cols = 0;
     int rc;
 
+    struct progress pr;
+    progress_init(&pr, o->progress, o->progress_ctx);
     memset(st, 0, sizeof *st);
-    if ((rc = triples_read_coo(o->input, &coo, &rows, &cols, d)) < 0)
+    if ((rc = triples_read_coo_progress(o->input, &coo, &rows, &cols, &pr, d)) < 0)
         goto out;
     if (o->vocab) {
         struct vocabdir vd;
@@ -61,8 +64,8 @@ csrjob_run(const struct csrjob_opts *o, struct csrjob_stats *st, struct diag *d)
     }
     st->records = coo.n;
     int has_time = coo.time != NULL;
-    if ((rc = csr_build(&coo, rows, cols, o->policy, o->drop_zeros, &all,
-                        by_time ? &times : NULL, d)) < 0) {
+    if ((rc = csr_build_progress(&coo, rows, cols, o->policy, o->drop_zeros, &all,
+                                 by_time ? &times : NULL, &pr, d)) < 0) {
         if (o->vocab && rc == ALS_ERANGE)
             diag_prefix(d, "'%s' does not match the vocabulary '%s': ", in_name(o->input),
                         o->vocab);
@@ -73,7 +76,7 @@ csrjob_run(const struct csrjob_opts *o, struct csrjob_stats *st, struct diag *d)
         goto out;
     }
     if (o->test) {
-        if ((rc = csr_split(all, times, &o->split, &train, &test, d)) < 0)
+        if ((rc = csr_split_progress(all, times, &o->split, &train, &test, &pr, d)) < 0)
             goto out;
         if ((rc = write_pair(train, o->output, test, o->test, d)) < 0)
             goto out;

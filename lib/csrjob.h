@@ -18,6 +18,11 @@ struct csrjob_opts {
     int policy;         /* CSR_DUP_*: how repeated (user, item) records combine */
     int drop_zeros;     /* drop entries that are 0 after combining */
     struct csr_split_opts split; /* with test */
+    /* Optional (lib/progress.h), in phases: the triples read ("bytes" when the input is a
+     * regular file, else "records"), the matrix built ("records sorted"), and with test
+     * the split ("users split"). */
+    void (*progress)(uint64_t done, uint64_t total, const char *unit, void *ctx);
+    void *progress_ctx;
 };
 
 /* What a run did, for the caller's summary. */

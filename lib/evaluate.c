@@ -10,6 +10,7 @@
 #include "csr.h"
 #include "guard.h"
 #include "model.h"
+#include "progress.h"
 
 /* The previous model, grown to today's shape when it is smaller in one dimension and not
  * larger in the other (a model of another data set keeps its shape and is refused). */
@@ -65,12 +66,16 @@ evaluate_run(const struct evaluate_opts *o, struct evaluate_result *res, struct 
     struct guard_files gf = { m, old, train, test, o->model, o->previous, o->train, o->test };
     if (!o->allow_leakage && (rc = guard_check(&gf, d)) < 0)
         goto out;
-    if ((rc = metrics_evaluate(m, train, test, o->cuts, o->ncut, o->include_seen, o->threads,
-                               &res->model, d)) < 0 ||
-        (rc = metrics_evaluate(NULL, train, test, o->cuts, o->ncut, o->include_seen,
-                               o->threads, &res->popularity, d)) < 0 ||
-        (old && (rc = metrics_evaluate(old, train, test, o->cuts, o->ncut, o->include_seen,
-                                       o->threads, &res->previous, d)) < 0))
+    struct progress pr;
+    progress_init(&pr, o->progress, o->progress_ctx);
+    if ((rc = metrics_evaluate_progress(m, train, test, o->cuts, o->ncut, o->include_seen,
+                                        o->threads, &res->model, &pr, "users", d)) < 0 ||
+        (rc = metrics_evaluate_progress(NULL, train, test, o->cuts, o->ncut, o->include_seen,
+                                        o->threads, &res->popularity, &pr,
+                                        "baseline users", d)) < 0 ||
+        (old && (rc = metrics_evaluate_progress(old, train, test, o->cuts, o->ncut,
+                                                o->include_seen, o->threads, &res->previous,
+                                                &pr, "previous-model users", d)) < 0))
         goto out;
     res->has_previous = old != NULL;
     if (!m->implicit) {

@@ -16,6 +16,11 @@ struct evaluate_opts {
     int include_seen;                 /* rank training items too */
     int allow_leakage;                /* skip guard_check (lib/guard.h) */
     unsigned threads;
+    /* Optional (lib/progress.h): the test users evaluated, one phase per ranking: the
+     * model's ("users"), the popularity baseline's ("baseline users") and the previous
+     * model's ("previous-model users"). */
+    void (*progress)(uint64_t done, uint64_t total, const char *unit, void *ctx);
+    void *progress_ctx;
 };
 
 struct evaluate_result {

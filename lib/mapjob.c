@@ -7,6 +7,7 @@
 
 #include "csv.h"
 #include "mapper.h"
+#include "progress.h"
 #include "triples.h"
 #include "vocabdir.h"
 #include "xmem.h"
@@ -215,6 +216,9 @@ mapjob_run(const struct mapjob_opts *o, struct mapjob_stats *st, struct diag *d)
         .sink = on_triple,
         .ctx = &k,
     };
+    struct progress pr;
+    progress_init(&pr, o->progress, o->progress_ctx);
+    mo.progress = &pr;
     struct mapper_stats ms;
     uint64_t users0, items0;
     int out_open = 0, rc;

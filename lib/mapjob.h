@@ -41,6 +41,10 @@ struct mapjob_opts {
      * input settled ("delimiter ',', header yes, columns: ..."), before any triple. */
     void (*on_note)(void *ctx, const char *note);
     void *ctx;
+    /* Optional (lib/progress.h): the inputs read, in "bytes" when every input is a regular
+     * file (for gzip: of the compressed file), else in "records", in one phase. */
+    void (*progress)(uint64_t done, uint64_t total, const char *unit, void *ctx);
+    void *progress_ctx;
 };
 
 struct mapjob_stats {

@@ -11,6 +11,7 @@
 #include "ratemap.h"
 #include "timefmt.h"
 #include "xmem.h"
+#include "zio.h"
 
 /*
  * Two stages. The parser splits lines, checks and converts ratings and times, and copies
@@ -33,6 +34,7 @@ struct batch {
     size_t used, cap;
     int last;   /* no batch follows this one */
     int status; /* with last: the parser's result */
+    uint64_t pos, records; /* for progress: bytes of the inputs and records read so far */
     struct diag d;
 };
 
@@ -51,7 +53,10 @@ struct pipe {
     pthread_cond_t cv;
     struct logread r;
     int r_open, cur_input, started, has_time; /* parser's */
+    uint64_t done_bytes;                       /* parser's: of the inputs closed */
     int reported;                              /* mapper's: on_start was called */
+    uint64_t total;     /* the inputs' size for progress in bytes, or 0: in records */
+    uint64_t pos, records; /* mapper's: the last batch's, for the final report */
 };
 
 static int
@@ -116,7 +121,7 @@ convert(const struct vocabdir *vd, const struct logread *r, const struct logrec 
 /* Fill b with up to BATCH_RECORDS records. Returns 1 when more may follow, 0 at the end
  * of the last input, <0 on error (d set; d->msg empty if already reported). */
 static int
-parse_batch(struct pipe *p, struct batch *b, struct diag *d)
+parse_records(struct pipe *p, struct batch *b, struct diag *d)
 {
     const struct mapper_opts *mo = p->mo;
     b->n = 0;
@@ -139,6 +144,8 @@ parse_batch(struct pipe *p, struct batch *b, struct diag *d)
         if (rc < 0)
             return rc;
         if (rc == 0) {
+            if (p->total)
+                p->done_bytes += zio_in_raw_offset(p->r.in);
             logread_close(&p->r);
             p->r_open = 0;
             p->cur_input++;
@@ -162,6 +169,42 @@ parse_batch(struct pipe *p, struct batch *b, struct diag *d)
             return diag_set(d, ALS_ENOMEM, "out of memory");
     }
     return 1;
+}
+
+/* parse_records, then note how far the inputs are read for the progress reports. */
+static int
+parse_batch(struct pipe *p, struct batch *b, struct diag *d)
+{
+    int rc = parse_records(p, b, d);
+    b->records = p->st->read;
+    b->pos = p->done_bytes + (p->total && p->r_open ? zio_in_raw_offset(p->r.in) : 0);
+    return rc;
+}
+
+/* After a batch is mapped: on the calling thread, as lib/progress.h promises. */
+static void
+tick(struct pipe *p, const struct batch *b)
+{
+    p->pos = b->pos;
+    p->records = b->records;
+    if (p->total)
+        progress_tick(p->mo->progress, b->pos, p->total, "bytes");
+    else
+        progress_tick(p->mo->progress, b->records, 0, "records");
+}
+
+/* The inputs' total size when each is a regular file, else 0: progress counts records. */
+static uint64_t
+inputs_size(const char *const *inputs, int ninputs)
+{
+    uint64_t total = 0;
+    for (int i = 0; i < ninputs; i++) {
+        uint64_t n = zio_path_size(inputs[i]);
+        if (!n)
+            return 0;
+        total += n;
+    }
+    return total;
 }
 
 /* Look up (or add) the IDs of b in record order, then hand the records to the sink. */
@@ -281,6 +324,8 @@ run_threaded(struct pipe *p, struct diag *d)
             rc = start_once(p, d);
         if (rc >= 0)
             rc = map_batch(p, b, d);
+        if (rc >= 0)
+            tick(p, b);
         int last = b->last;
         if (rc >= 0 && last && b->status < 0) {
             rc = b->status;
@@ -311,6 +356,7 @@ run_inline(struct pipe *p, struct diag *d)
             rc = map_batch(p, b, d);
         if (rc < 0)
             return rc;
+        tick(p, b);
         if (prc <= 0)
             return prc;
     }
@@ -329,6 +375,10 @@ mapper_run(struct vocabdir *vd, const char *const *inputs, int ninputs,
     p.mo = mo;
     p.st = st;
     p.threaded = mo->threads >= 2;
+    if (progress_wanted(mo->progress))
+        p.total = inputs_size(inputs, ninputs);
+    const char *unit = p.total ? "bytes" : "records";
+    progress_report(mo->progress, 0, p.total, unit);
     int rc = 0;
     for (int i = 0; i < (p.threaded ? NBATCH : 1); i++)
         if (!(p.b[i] = calloc(1, sizeof *p.b[i]))) {
@@ -344,6 +394,8 @@ mapper_run(struct vocabdir *vd, const char *const *inputs, int ninputs,
     } else {
         rc = run_inline(&p, d);
     }
+    if (rc >= 0)
+        progress_report(mo->progress, p.total ? p.pos : p.records, p.total, unit);
 out:
     if (p.r_open)
         logread_close(&p.r);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "progress.h"
 #include "triples.h"
 #include "vocabdir.h"
 
@@ -27,6 +28,9 @@ struct mapper_opts {
      * transforms; t->value is after them (an unfitted minmax counts as 1). */
     int (*sink)(void *ctx, const struct triple *t, double raw, struct diag *d);
     void *ctx;
+    /* Reports (lib/progress.h), or NULL: the "bytes" of the inputs read when every input
+     * is a regular file (stdin too), else the "records" read, per batch of records. */
+    struct progress *progress;
 };
 
 struct mapper_stats {

@@ -5,6 +5,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "recommend.h"
 #include "xmem.h"
@@ -195,10 +198,31 @@ eval_user(const float *row, uint64_t ni, const uint32_t *excl, size_t nexcl,
     ue->mrr = nr > 0 ? 1.0 / (1.0 + (double)above) : 0.0;
 }
 
+/* 1 on the thread that called metrics_evaluate: the only one that reports progress. */
+static int
+calling_thread(void)
+{
+#ifdef _OPENMP
+    return omp_get_thread_num() == 0;
+#else
+    return 1;
+#endif
+}
+
 int
 metrics_evaluate(const struct model *m, const struct csr *train, const struct csr *test,
                  const unsigned *cuts, unsigned ncut, int include_seen, unsigned threads,
                  struct metrics_report *out, struct diag *d)
+{
+    return metrics_evaluate_progress(m, train, test, cuts, ncut, include_seen, threads, out,
+                                     NULL, NULL, d);
+}
+
+int
+metrics_evaluate_progress(const struct model *m, const struct csr *train,
+                          const struct csr *test, const unsigned *cuts, unsigned ncut,
+                          int include_seen, unsigned threads, struct metrics_report *out,
+                          struct progress *pr, const char *unit, struct diag *d)
 {
     memset(out, 0, sizeof *out);
     if (ncut == 0 || ncut > METRICS_MAX_CUTS)
@@ -247,6 +271,9 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
     for (unsigned j = 0; !oom && j < kmax; j++)
         disc[j] = 1.0 / log2((double)j + 2.0);
     uint64_t nblocks = (n + block - 1) / block;
+    uint64_t ndone = 0; /* users evaluated, for the reports of the calling thread */
+    if (!oom)
+        progress_report(pr, 0, n, unit);
 #pragma omp parallel num_threads(threads ? threads : 1)
     {
         float *scratch = m ? xmem_alloc_aligned(rec_scratch_size(&rec) * sizeof *scratch) : NULL;
@@ -296,6 +323,16 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
                           test->r.ptr[u + 1] - test->r.ptr[u], cuts, ncut, disc,
                           idx + j * kmax, got[j], relsc, cov, &ue[u]);
             }
+            if (pr) {
+#pragma omp atomic
+                ndone += cnt;
+                if (calling_thread()) {
+                    uint64_t v;
+#pragma omp atomic read
+                    v = ndone;
+                    progress_tick(pr, v, n, unit);
+                }
+            }
         }
 #pragma omp critical(metrics_coverage)
         if (cov && covered)
@@ -328,6 +365,7 @@ metrics_evaluate(const struct model *m, const struct csr *train, const struct cs
         out->mrr += e->mrr;
         out->auc += e->auc;
     }
+    progress_report(pr, n, n, unit);
     out->ncut = ncut;
     out->users = n;
     for (unsigned c = 0; c < ncut; c++) {

@@ -8,6 +8,7 @@
 #include "csr.h"
 #include "diag.h"
 #include "model.h"
+#include "progress.h"
 
 struct metrics_rating {
     double rmse, mae;
@@ -88,5 +89,13 @@ struct metrics_report {
 int metrics_evaluate(const struct model *m, const struct csr *train, const struct csr *test,
                      const unsigned *cuts, unsigned ncut, int include_seen, unsigned threads,
                      struct metrics_report *out, struct diag *d) ALS_MUSTCHECK;
+
+/* metrics_evaluate with reports to pr (may be NULL; lib/progress.h): one phase of the
+ * out->users users evaluated, counted in unit (such as "users"), per block of users. */
+int metrics_evaluate_progress(const struct model *m, const struct csr *train,
+                              const struct csr *test, const unsigned *cuts, unsigned ncut,
+                              int include_seen, unsigned threads, struct metrics_report *out,
+                              struct progress *pr, const char *unit, struct diag *d)
+    ALS_MUSTCHECK;
 
 #endif

@@ -12,6 +12,7 @@
 #include "emit.h"
 #include "mapper.h"
 #include "model.h"
+#include "progress.h"
 #include "recommend.h"
 #include "vocabdir.h"
 #include "xmem.h"
@@ -410,6 +411,12 @@ serve_run(struct serve *s, const struct serve_queries *q, struct zio_out *o,
     struct job *jobs = xmem_alloc_array(CHUNK, sizeof *jobs);
     if (!jobs)
         return diag_set(d, ALS_ENOMEM, "out of memory");
+    /* add_job answers a chunk when it is full, leaving n 0: then progress is reported. */
+    struct progress pr;
+    progress_init(&pr, s->o.progress, s->o.progress_ctx);
+    const char *unit = s->o.similar ? "items" : "users";
+    uint64_t total = q->all ? s->m->users : q->n, done = 0;
+    progress_report(&pr, 0, total, unit);
     if (q->all) {
         for (uint64_t u = 0; u < s->m->users; u++) {
             size_t len;
@@ -421,11 +428,18 @@ serve_run(struct serve *s, const struct serve_queries *q, struct zio_out *o,
             }
             if ((rc = add_job(s, jobs, &n, id, len, u, 1, o, st, d)) < 0)
                 goto out;
+            done++;
+            if (n == 0)
+                progress_tick(&pr, done, total, unit);
         }
     } else if (q->n) {
-        for (size_t a = 0; a < q->n; a++)
+        for (size_t a = 0; a < q->n; a++) {
             if ((rc = add_job(s, jobs, &n, q->ids[a], strlen(q->ids[a]), 0, 0, o, st, d)) < 0)
                 goto out;
+            done++;
+            if (n == 0)
+                progress_tick(&pr, done, total, unit);
+        }
     } else {
         if ((rc = zio_in_open(&in, q->path, d)) < 0)
             goto out;
@@ -434,8 +448,13 @@ serve_run(struct serve *s, const struct serve_queries *q, struct zio_out *o,
         while ((rc = zio_in_getline(in, &line, &len, d)) > 0) {
             if (len && line[len - 1] == '\r')
                 len--;
-            if (len && (rc = add_job(s, jobs, &n, line, len, 0, 0, o, st, d)) < 0)
+            if (!len)
+                continue;
+            if ((rc = add_job(s, jobs, &n, line, len, 0, 0, o, st, d)) < 0)
                 goto out;
+            done++;
+            if (n == 0)
+                progress_tick(&pr, done, total, unit);
         }
         if (rc < 0)
             goto out;
@@ -444,6 +463,8 @@ serve_run(struct serve *s, const struct serve_queries *q, struct zio_out *o,
         rc = answer_chunk(s, jobs, n, o, st, d);
         n = 0;
     }
+    if (rc >= 0)
+        progress_report(&pr, done, total, unit);
 out:
     for (size_t t = 0; t < n; t++)
         job_release(&jobs[t]);

@@ -39,6 +39,11 @@ struct serve_opts {
     int explain;      /* say where each answer came from: model, foldin or popular */
     int verify;       /* check every checksum of the model, vocabularies and CSR */
     unsigned threads; /* scoring threads (0 counts as 1) */
+    /* Optional (lib/progress.h): serve_run's queries answered (or skipped), per chunk, as
+     * "users" ("items" with similar), of every user with all, of the n IDs, or of an
+     * unknown total for a file. */
+    void (*progress)(uint64_t done, uint64_t total, const char *unit, void *ctx);
+    void *progress_ctx;
 };
 
 /* Counts for the caller's notes and warnings; serve_open and serve_run add to them. */

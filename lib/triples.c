@@ -317,13 +317,26 @@ int
 triples_read_coo(const char *path, struct csr_coo *coo, uint64_t *rows, uint64_t *cols,
                  struct diag *d)
 {
+    return triples_read_coo_progress(path, coo, rows, cols, NULL, d);
+}
+
+/* Records between two progress ticks: a mask test per record, a clock read per block. */
+#define TICK_RECORDS 8192u
+
+int
+triples_read_coo_progress(const char *path, struct csr_coo *coo, uint64_t *rows,
+                          uint64_t *cols, struct progress *pr, struct diag *d)
+{
     struct triples_reader tr;
     struct triple t;
     uint64_t maxu = 0, maxi = 0;
     int first = 1, with_time = 0;
+    uint64_t size = progress_wanted(pr) ? zio_path_size(path) : 0;
+    const char *unit = size ? "bytes" : "records";
     int rc = triples_reader_open(&tr, path, d);
     if (rc < 0)
         return rc;
+    progress_report(pr, 0, size, unit);
     if (tr.text) {
         /* Nothing at all is not an empty stream (als-map always writes a header and an
          * end marker): it is what a failed producer leaves in a pipe. */
@@ -358,9 +371,12 @@ triples_read_coo(const char *path, struct csr_coo *coo, uint64_t *rows, uint64_t
         }
         maxu = (uint64_t)t.user + 1 > maxu ? (uint64_t)t.user + 1 : maxu;
         maxi = (uint64_t)t.item + 1 > maxi ? (uint64_t)t.item + 1 : maxi;
+        if (pr && (tr.total & (TICK_RECORDS - 1)) == 0)
+            progress_tick(pr, size ? zio_in_raw_offset(tr.in) : tr.total, size, unit);
     }
     if (rc < 0)
         goto out;
+    progress_report(pr, size ? zio_in_raw_offset(tr.in) : tr.total, size, unit);
     /* A binary stream's end marker states the vocabulary sizes: they are the shape. */
     *rows = tr.text ? maxu : tr.users;
     *cols = tr.text ? maxi : tr.items;

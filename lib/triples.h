@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "progress.h"
 
 struct csr_coo;
 struct zio_in;
@@ -77,5 +78,11 @@ void triples_reader_close(struct triples_reader *r);
  */
 int triples_read_coo(const char *path, struct csr_coo *coo, uint64_t *rows, uint64_t *cols,
                      struct diag *d) ALS_MUSTCHECK;
+
+/* triples_read_coo with reports to pr (may be NULL; lib/progress.h): the "bytes" of path
+ * read when it is a regular file (for gzip: of the compressed file), else the "records". */
+int triples_read_coo_progress(const char *path, struct csr_coo *coo, uint64_t *rows,
+                              uint64_t *cols, struct progress *pr, struct diag *d)
+    ALS_MUSTCHECK;
 
 #endif

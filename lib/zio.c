@@ -48,6 +48,7 @@ struct zio_gz {
     char err_msg[160];
     unsigned char *raw; /* compressed bytes already read when gzip was detected */
     size_t raw_len;
+    uint64_t inflated; /* compressed bytes behind the published blocks (for progress) */
 };
 
 struct zio_in {
@@ -86,10 +87,11 @@ gz_acquire(struct zio_gz *g)
 }
 
 static void
-gz_publish(struct zio_gz *g, size_t len)
+gz_publish(struct zio_gz *g, size_t len, uint64_t inflated)
 {
     pthread_mutex_lock(&g->mu);
     g->blk[(g->head + g->count) % ZIO_NBLK].len = len;
+    g->inflated = inflated;
     g->count++;
     pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);
@@ -118,6 +120,7 @@ gz_main(void *arg)
      * first, then read on into raw. */
     zs.next_in = g->raw;
     zs.avail_in = (uInt)g->raw_len;
+    uint64_t fed = g->raw_len; /* compressed bytes handed to inflate so far */
     int in_eof = 0, member_done = 0;
     for (;;) {
         int idx = gz_acquire(g);
@@ -139,6 +142,7 @@ gz_main(void *arg)
                 }
                 if (n == 0)
                     in_eof = 1;
+                fed += (uint64_t)n;
                 zs.next_in = raw;
                 zs.avail_in = (uInt)n;
             }
@@ -168,7 +172,7 @@ gz_main(void *arg)
                 goto out;
             }
         }
-        gz_publish(g, ZIO_BLK - zs.avail_out);
+        gz_publish(g, ZIO_BLK - zs.avail_out, fed - zs.avail_in);
         if (finished) {
             pthread_mutex_lock(&g->mu);
             g->done = 1;
@@ -439,6 +443,32 @@ uint64_t
 zio_in_offset(const struct zio_in *in)
 {
     return in->consumed;
+}
+
+uint64_t
+zio_in_raw_offset(struct zio_in *in)
+{
+    struct zio_gz *g = in->gz;
+    if (!g)
+        return in->consumed;
+    pthread_mutex_lock(&g->mu);
+    uint64_t n = g->inflated;
+    pthread_mutex_unlock(&g->mu);
+    return n;
+}
+
+uint64_t
+zio_path_size(const char *path)
+{
+    struct stat st;
+    off_t at = 0;
+    if (!strcmp(path, "-")) {
+        if (fstat(0, &st) != 0 || !S_ISREG(st.st_mode) || (at = lseek(0, 0, SEEK_CUR)) < 0)
+            return 0;
+    } else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        return 0;
+    }
+    return st.st_size > at ? (uint64_t)(st.st_size - at) : 0;
 }
 
 const char *

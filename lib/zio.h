@@ -39,6 +39,16 @@ uint64_t zio_in_lineno(const struct zio_in *in);
 /* Bytes consumed so far (after decompression). */
 uint64_t zio_in_offset(const struct zio_in *in);
 
+/* How far into the file itself the reader is, for progress against its size: the bytes
+ * consumed for plain input; for gzip, the compressed bytes inflated so far (ahead of what
+ * was consumed by the few blocks decompressed in advance). Takes a lock: call it once per
+ * block of records, not per line. */
+uint64_t zio_in_raw_offset(struct zio_in *in);
+
+/* The size of path ("-" is stdin: what is left of it from its offset) when it is a
+ * regular file, else 0 (a pipe, a terminal, an error): the total for progress. */
+uint64_t zio_path_size(const char *path);
+
 /* The name used in messages: the path, or "(stdin)". */
 const char *zio_in_name(const struct zio_in *in);
 

@@ -1389,3 +1389,50 @@ kill_at_various_moments() {
     # the next run works
     run -0 als-map -q -V v --append -o /dev/null "$DATA/map-basic.csv"
 }
+
+# ---- progress (ALS_PROGRESS_DELAY: see helpers.bash) ----
+
+@test "map: --progress off a terminal prints the bytes read with a rate; the output is the same" {
+    als-map -q -V v0 -o ref.trp "$DATA/map-basic.csv"
+    size=$(wc -c <"$DATA/map-basic.csv")
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-map --progress -V v -o out.trp \
+        "$DATA/map-basic.csv"
+    assert_progress "$stderr" als-map "$size B of $size B \(100%\), [0-9.]+ [kMGT]?B/s"
+    assert_eq "als-map: 0 B of $size B (0%)" "$(first_line "$stderr")" "the first line"
+    assert_eq "als-map: 4 records read, 4 written, 0 skipped; users 3 new, 3 total; items 3 new, 3 total" \
+        "$(printf '%s\n' "$stderr" | tail -n 1)" "the summary, last"
+    cmp ref.trp out.trp
+    assert_eq "$(als-map --dump users -V v0)" "$(als-map --dump users -V v)" "the users"
+}
+
+@test "map: --progress counts records, without a total, when the input is a pipe" {
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-map --progress -V v --text \
+        < <(cat "$DATA/map-basic.csv")
+    assert_progress "$stderr" als-map "4 records, [0-9.]+ ?[kMGT]?/s"
+    assert_eq "$(als-map -q -V v2 --text <"$DATA/map-basic.csv")" "$output" "stdout"
+}
+
+@test "map: no progress off a terminal without --progress; -q with --progress only the progress" {
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-map -V v -o out.trp "$DATA/map-basic.csv"
+    assert_stderr "als-map: 4 records read, 4 written, 0 skipped; users 3 new, 3 total; items 3 new, 3 total"
+    # --progress wins over -q (cli_show_progress), and -q still drops the summary
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-map -q --progress -V v2 -o out2.trp \
+        "$DATA/map-basic.csv"
+    assert_progress "$stderr" als-map "[0-9]+ B of [0-9]+ B \(100%\), .*"
+    assert_eq "$stderr" "$(progress_lines "$stderr" als-map)" "only progress lines"
+    cmp out.trp out2.trp
+}
+
+@test "map: on a terminal one line redrawn with CR and erased; nothing for a short run or -q" {
+    cp "$DATA/map-basic.csv" log.csv
+    on_terminal "ALS_PROGRESS_DELAY=0 als-map -V v -o out.trp log.csv"
+    assert_match "$output" $'^\rals-map: 0 B of 42 B \\(0%\\)\rals-map: 42 B of 42 B \\(100%\\), [0-9.]+ [kMGT]?B/s\r +\rals-map: 4 records read'
+    assert_not_contains "$output" $'\n'"als-map: 0 B" # one line, never a new one
+    # the default delay of a second: a short run shows nothing, and -q nothing at all
+    on_terminal "als-map -V v2 -o out2.trp log.csv"
+    assert_eq "als-map: 4 records read, 4 written, 0 skipped; users 3 new, 3 total; items 3 new, 3 total"$'\r' \
+        "$output" "a short run on a terminal"
+    on_terminal "ALS_PROGRESS_DELAY=0 als-map -q -V v3 -o out3.trp log.csv"
+    assert_empty "$output" "-q on a terminal"
+    cmp out.trp out3.trp
+}

@@ -752,3 +752,32 @@ open(path, "wb").write(bytes(h) + blk + end)
     cmp tr.csr tr.old
     no_temp_files .
 }
+
+# ---- progress (ALS_PROGRESS_DELAY: see helpers.bash) ----
+
+@test "csr: --progress off a terminal shows the triples read, the records sorted and the users split" {
+    split_fixture
+    als-csr -q -o ref.csr --test ref-te.csr --leave-out 1 s.tsv
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-csr --progress -o a.csr --test a-te.csr \
+        --leave-out 1 s.tsv
+    assert_progress "$stderr" als-csr "1.9 kB of 1.9 kB \(100%\), [0-9.]+ [kMGT]?B/s"
+    assert_progress "$stderr" als-csr "150 of 150 records sorted \(100%\), [0-9.]+ [kMGT]?/s"
+    assert_progress "$stderr" als-csr "40 of 40 users split \(100%\), [0-9.]+ [kMGT]?/s"
+    assert_eq "als-csr: 150 triples, 40 x 25, 150 nonzeros (0 combined); train 120, test 30" \
+        "$(printf '%s\n' "$stderr" | tail -n 1)" "the summary, last"
+    cmp ref.csr a.csr
+    cmp ref-te.csr a-te.csr
+    # from a pipe: records, without a total
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-csr --progress -o b.csr < <(cat s.tsv)
+    assert_progress "$stderr" als-csr "150 records, [0-9.]+ [kMGT]?/s"
+}
+
+@test "csr: no progress off a terminal without --progress, and -q with it leaves only the progress" {
+    small_fixture
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-csr -o a.csr t.trp
+    assert_stderr "als-csr: 11 triples, 4 x 4, 7 nonzeros (4 combined)"
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-csr -q --progress -o b.csr t.trp
+    assert_progress "$stderr" als-csr "11 of 11 records sorted \(100%\), .*"
+    assert_eq "$stderr" "$(progress_lines "$stderr" als-csr)" "only progress lines"
+    cmp a.csr b.csr
+}

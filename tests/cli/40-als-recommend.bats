@@ -679,3 +679,27 @@ EOF
     [[ $status -eq 1 ]]
     assert_file_absent nodir
 }
+
+# ---- progress (ALS_PROGRESS_DELAY: see helpers.bash) ----
+
+@test "recommend: --all --progress off a terminal shows the users answered; the answers are the same" {
+    als-recommend -m "$F/m.als" -V "$F/v" -c "$F/tr.csr" --all >ref.tsv
+    n=$(($(wc -l <"$F/users.txt"))) # 800: no thousands separator
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-recommend --progress -m "$F/m.als" \
+        -V "$F/v" -c "$F/tr.csr" --all -o out.tsv
+    assert_progress "$stderr" als-recommend "$n of $n users \(100%\), [0-9.]+ [kMGT]?/s"
+    assert_eq "$stderr" "$(progress_lines "$stderr" als-recommend)" "only progress lines"
+    cmp ref.tsv out.tsv
+    # to standard output as well
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-recommend --progress -m "$F/m.als" \
+        -V "$F/v" -c "$F/tr.csr" --all
+    assert_eq "$(cat ref.tsv)" "$output" "stdout"
+    # queries by ID, and --all without --progress off a terminal: no progress
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-recommend --progress -m "$F/m.als" \
+        -V "$F/v" -c "$F/tr.csr" "$(head -n 1 "$F/users.txt")"
+    assert_empty "$stderr" "stderr of queries by ID"
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr als-recommend -m "$F/m.als" -V "$F/v" \
+        -c "$F/tr.csr" --all -o out2.tsv
+    assert_empty "$stderr" "stderr without --progress"
+    cmp ref.tsv out2.tsv
+}

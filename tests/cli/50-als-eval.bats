@@ -491,3 +491,22 @@ flip_byte() {
     assert_contains "$stderr" "cut.csr"
     assert_contains "$stderr" "truncated"
 }
+
+# ---- progress (ALS_PROGRESS_DELAY: see helpers.bash) ----
+
+@test "eval: --progress off a terminal shows the users of each ranking; the report is the same" {
+    ev "$F/te.csr" >ref.tsv
+    users=$(ev --format table "$F/te.csr" | head -n 1)
+    users=${users%% users*}
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr ev --progress --baseline "$F/bad.als" \
+        "$F/te.csr"
+    assert_progress "$stderr" als-eval "$users of $users users \(100%\), [0-9.]+ [kMGT]?/s"
+    assert_progress "$stderr" als-eval "$users of $users baseline users \(100%\), .*"
+    assert_progress "$stderr" als-eval "$users of $users previous-model users \(100%\), .*"
+    assert_eq "$stderr" "$(progress_lines "$stderr" als-eval)" "only progress lines"
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr ev --progress "$F/te.csr"
+    assert_eq "$(cat ref.tsv)" "$output" "the report"
+    # without --progress off a terminal: nothing
+    ALS_PROGRESS_DELAY=0 run -0 --separate-stderr ev "$F/te.csr"
+    assert_empty "$stderr" "stderr"
+}

@@ -190,3 +190,35 @@ run_examples() {
         fi
     done
 }
+
+# ---- progress (cmd/cli.h) ----
+# ALS_PROGRESS_DELAY=0 makes a program show its progress at once, and every report of it
+# as a line of its own off a terminal: without it a run would have to last a second, and a
+# log big enough for that on the slowest machine is slow everywhere else.
+
+# progress_lines TEXT PROG: the lines of TEXT that are PROG's progress lines:
+# "PROG: DONE[ of TOTAL][ UNIT][ (P%)][, RATE/s][, ETA T]", sizes with B
+progress_lines() {
+    local n='[0-9][0-9,.]*( [kMGTPE]?B)?'
+    printf '%s\n' "$1" |
+        grep -E "^$2: $n( of $n)?( [a-z][a-z -]*)?( \([0-9]+%\))?(, [0-9.]+ ?[kMGTPE]?B?/s)?(, ETA [0-9:]+)?\$" ||
+        true
+}
+
+# assert_progress TEXT PROG REGEX: TEXT has PROG's progress lines, one of them a finished
+# phase with a rate that matches "PROG: REGEX"
+assert_progress() {
+    local lines
+    lines=$(progress_lines "$1" "$2")
+    [[ -n "$lines" ]] || _fail "no progress lines of $2 in:" "$1" || return 1
+    printf '%s\n' "$lines" | grep -qE "^$2: $3$" && return 0
+    _fail "no progress line '$2: $3' in:" "$lines"
+}
+
+# on_terminal COMMAND: run COMMAND (a shell line) with a terminal as its stdin, stdout and
+# stderr (script(1) of util-linux), its bytes in $output; skips the test without script(1)
+on_terminal() {
+    command -v script >/dev/null && script -qec true /dev/null >/dev/null 2>&1 ||
+        skip "no script(1) with a pseudo-terminal"
+    output=$(script -qec "$1" /dev/null </dev/null)
+}
