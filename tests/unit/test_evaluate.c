@@ -1063,8 +1063,11 @@ TEST(evaluate_run_is_the_three_evaluations)
     struct model *m = model_of(5, 5, 1, 0, AU, AV);
     struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
     const unsigned cuts[] = { 1, 2, 3 };
-    struct evaluate_opts o = { saved_model(m, "m.als"), saved_csr(tr, "tr.csr"),
-                               saved_csr(te, "te.csr"), NULL, cuts, 3, 0, 2 };
+    struct evaluate_opts o = { .model = saved_model(m, "m.als"),
+                               .train = saved_csr(tr, "tr.csr"), .test = saved_csr(te, "te.csr"),
+                               .previous = NULL, .cuts = cuts,
+                               .ncut = 3, .include_seen = 0, .threads = 2,
+                               .allow_leakage = 1 }; /* hand-made model: no lineage */
     struct evaluate_result r;
     struct metrics_report want, pop;
     struct diag d = { 0 };
@@ -1111,8 +1114,10 @@ TEST(evaluate_run_rating_errors_of_an_explicit_model)
     m->ib[2] = 1.0f;
     const unsigned cuts[] = { 1 };
     const char *mp = saved_model(m, "e.als");
-    struct evaluate_opts o = { mp, saved_csr(tr, "etr.csr"), saved_csr(te, "ete.csr"), mp,
-                               cuts, 1, 0, 1 };
+    struct evaluate_opts o = { .model = mp, .train = saved_csr(tr, "etr.csr"),
+                               .test = saved_csr(te, "ete.csr"), .previous = mp, .cuts = cuts,
+                               .ncut = 1, .threads = 1,
+                               .allow_leakage = 1 }; /* hand-made model: no lineage */
     struct evaluate_result r;
     struct diag d = { 0 };
     T_OK(evaluate_run(&o, &r, &d));
@@ -1140,9 +1145,10 @@ TEST(evaluate_run_grows_an_older_previous_model)
     struct model *big = model_of(6, 5, 1, 0, (const float[]){ 1, 1, 1, 1, 1, 1 }, AV), *g;
     struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
     const unsigned cuts[] = { 1, 3 };
-    struct evaluate_opts o = { saved_model(m, "g.als"), saved_csr(tr, "gtr.csr"),
-                               saved_csr(te, "gte.csr"), saved_model(old, "old.als"), cuts, 2,
-                               0, 1 };
+    struct evaluate_opts o = { .model = saved_model(m, "g.als"), .train = saved_csr(tr, "gtr.csr"),
+                               .test = saved_csr(te, "gte.csr"),
+                               .previous = saved_model(old, "old.als"), .cuts = cuts, .ncut = 2,
+                               .threads = 1, .allow_leakage = 1 }; /* hand-made models */
     struct evaluate_result r;
     struct metrics_report want;
     struct diag d = { 0 };
@@ -1175,8 +1181,10 @@ TEST(evaluate_run_refuses_what_does_not_fit)
     struct csr *tr = csr_of(atrain, 3, 5, 5), *te = csr_of(atest, 8, 5, 5);
     struct csr *te6 = csr_of(atest, 8, 6, 5), *empty = csr_of(atest, 0, 5, 5);
     const unsigned cuts[] = { 1 };
-    struct evaluate_opts o = { saved_model(m, "f.als"), saved_csr(tr, "ftr.csr"),
-                               saved_csr(te6, "fte6.csr"), NULL, cuts, 1, 0, 1 };
+    struct evaluate_opts o = { .model = saved_model(m, "f.als"),
+                               .train = saved_csr(tr, "ftr.csr"),
+                               .test = saved_csr(te6, "fte6.csr"), .previous = NULL, .cuts = cuts,
+                               .ncut = 1, .include_seen = 0, .threads = 1 };
     struct evaluate_result r;
     struct diag d = { 0 };
     char msg[512];
