@@ -207,7 +207,7 @@ TEST(mu_and_params_survive_the_longest_paths)
     memset(longp, 'x', sizeof longp - 1);
     longp[sizeof longp - 1] = '\0';
     longp[10] = '\n';
-    memcpy(longp + sizeof longp - 10, "/train.csr", 10);
+    memcpy(longp + sizeof longp - 11, "/train.csr", 10); /* before the terminator */
     m->mu = 3.5;
     model_set_source(m, longp, 123, 0xdeadbeefu, longp);
     T_EQ_U64(strlen(m->params.train), MODEL_PATH_MAX + 3); /* "..." and the tail */
