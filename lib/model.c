@@ -29,6 +29,18 @@ parse_hex64(const char *val, uint64_t *out)
     return 0;
 }
 
+/* The index of val in the three names, or ALS_EFORMAT. */
+static int
+parse_name(const char *val, const char *const names[3], int *out)
+{
+    for (int i = 0; i < 3; i++)
+        if (!strcmp(val, names[i])) {
+            *out = i;
+            return 0;
+        }
+    return ALS_EFORMAT;
+}
+
 /*
  * META: "key=value" lines. mu comes first, so that a reader that keeps only the first
  * bytes of META does not lose it; the training parameters follow in a fixed order. A
@@ -156,19 +168,9 @@ parse_one(const char *key, const char *val, void *ctx)
     } else if (!strcmp(key, "split_family")) {
         rc = parse_hex64(val, &p->split_family);
     } else if (!strcmp(key, "init_split")) {
-        rc = ALS_EFORMAT;
-        for (int i = 0; i < 3; i++)
-            if (!strcmp(val, init_names[i])) {
-                p->init_split = i;
-                rc = 0;
-            }
+        rc = parse_name(val, init_names, &p->init_split);
     } else if (!strcmp(key, "split_side")) {
-        rc = ALS_EFORMAT;
-        for (int i = 0; i < 3; i++)
-            if (!strcmp(val, side_names[i])) {
-                p->split_side = i;
-                rc = 0;
-            }
+        rc = parse_name(val, side_names, &p->split_side);
     }
     if (rc < 0) {
         if (!c->bad[0]) {

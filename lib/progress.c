@@ -50,3 +50,9 @@ progress_tick(struct progress *p, uint64_t done, uint64_t total, const char *uni
     p->due = t + PROGRESS_INTERVAL_NS;
     p->fn(done, total, unit, p->ctx);
 }
+
+double
+progress_seconds(void)
+{
+    return (double)now_ns() * 1e-9;
+}

@@ -44,4 +44,7 @@ void progress_tick(struct progress *p, uint64_t done, uint64_t total, const char
 /* 1 when p would report at all (p set, with a callback): to skip work done only for it. */
 int progress_wanted(const struct progress *p);
 
+/* Seconds on the monotonic clock: what jobs time their steps with. */
+double progress_seconds(void);
+
 #endif

@@ -5,10 +5,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "hmap.h"
 #include "model.h"
+#include "progress.h"
 #include "num.h"
 #include "xmem.h"
 
@@ -154,14 +154,6 @@ point_params(const struct search_spec *s, uint64_t g, struct als_params *p)
     }
 }
 
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* 1 when a scores better than b (implicit: higher ndcg@10; explicit: lower RMSE). */
 static int
 better(const struct train_progress *a, const struct train_progress *b, int explicit_)
@@ -203,20 +195,21 @@ search_run(const struct search_job *j, struct search_point *best, uint64_t *eval
             order[r] = t;
         }
     }
-    double t0 = now();
+    double t0 = progress_seconds();
     for (uint64_t i = 0; i < n; i++) {
-        if (i > 0 && j->spec->max_seconds > 0 && now() - t0 > j->spec->max_seconds)
+        double limit = j->spec->max_seconds;
+        if (i > 0 && limit > 0 && progress_seconds() - t0 > limit)
             break;
         struct train_job job = j->base;
         point_params(j->spec, order ? order[i] : i, &job.p);
         job.output = NULL;
         job.keep = &m;
         struct train_info info;
-        double ts = now();
+        double ts = progress_seconds();
         if ((rc = train_run(&job, &info, d)) < 0)
             goto out;
         struct search_point pt = { .index = i, .p = info.params, .score = info.last,
-                                   .seconds = now() - ts };
+                                   .seconds = progress_seconds() - ts };
         pt.best = !have || better(&pt.score, &top.score, !info.params.implicit);
         if (pt.best) {
             model_free(keep);

@@ -5,18 +5,10 @@
 #include <inttypes.h>
 #include <math.h>
 #include <string.h>
-#include <time.h>
 
 #include "metrics.h"
 #include "npy.h"
-
-static double
-now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+#include "progress.h"
 
 /* The half-step of a run on one machine: all of [from, to) here. */
 static int
@@ -204,14 +196,14 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
         info->new_users = users - old_users;
         info->new_items = items - old_items;
     }
-    double t0 = now();
+    double t0 = progress_seconds();
     for (unsigned it = 1; it <= p->iters; it++) {
-        double ts = now();
+        double ts = progress_seconds();
         if ((rc = half_step(job, p, c, m, 0, 0, users, d)) < 0 ||
             (rc = half_step(job, p, c, m, 1, 0, items, d)) < 0)
             goto out;
         struct train_progress pr = { .iteration = it, .iterations = p->iters };
-        pr.seconds = now() - ts;
+        pr.seconds = progress_seconds() - ts;
         pr.loss = job->loss ? als_loss(p, c, m) : (double)NAN;
         if (test && (rc = validate(p, c, test, m, lo, hi, &pr, d)) < 0)
             goto out;
@@ -243,7 +235,7 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     }
     if (job->output && (rc = model_save(m, job->output, d)) < 0)
         goto out;
-    info->seconds = now() - t0;
+    info->seconds = progress_seconds() - t0;
     if (job->keep) {
         *job->keep = m;
         m = NULL;
