@@ -2,7 +2,7 @@
 # Install the Debian packages als needs to build and test, when any is missing.
 # Runs apt-get as root; otherwise prints the exact command and fails.
 set -eu
-pkgs="gcc make pkg-config libopenblas-dev liblapacke-dev zlib1g-dev bats"
+pkgs="gcc make pkg-config libopenblas-dev liblapacke-dev zlib1g-dev bats mandoc"
 missing=""
 for p in $pkgs; do
     st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)

@@ -98,7 +98,7 @@ programs_or_fail() {
 }
 
 @test "every program: the usage of --help equals the SYNOPSIS of man/PROG.1" {
-    command -v mandoc >/dev/null || skip "mandoc is not installed"
+    command -v mandoc >/dev/null || _fail "mandoc is not installed (share/install-deps.sh installs it)"
     local p progs man usage synopsis bad=""
     progs=$(programs_or_fail)
     for p in $progs; do
@@ -127,8 +127,8 @@ programs_or_fail() {
 # pipeline fails when any part fails, except a writer killed by SIGPIPE because a reader
 # ('| head') left. The helpers (helpers.bash) also run the README and als(7): 96-docs.bats.
 @test "every program: the EXAMPLES of man/PROG.1 run" {
-    command -v mandoc >/dev/null || skip "mandoc is not installed"
-    command -v als-gen-log >/dev/null || skip "als-gen-log is not built"
+    command -v mandoc >/dev/null || _fail "mandoc is not installed (share/install-deps.sh installs it)"
+    command -v als-gen-log >/dev/null || _fail "als-gen-log is not built"
     local p progs man cmds
     examples_ran=0 examples_failed="" examples_notes=""
     progs=$(programs_or_fail)

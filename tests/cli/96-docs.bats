@@ -50,7 +50,7 @@ self: example failed (exit 1): \$ yes | head -n 1 | false
 }
 
 @test "docs: the EXAMPLES of man/als.7 and man/als-formats.5 run" {
-    command -v mandoc >/dev/null || skip "mandoc is not installed"
+    command -v mandoc >/dev/null || _fail "mandoc is not installed (share/install-deps.sh installs it)"
     local man page cmds
     examples_ran=0 examples_failed="" examples_notes=""
     for man in "$ALS_TOP"/man/*.[57]; do
@@ -71,7 +71,7 @@ self: example failed (exit 1): \$ yes | head -n 1 | false
 # builds everything, the second grows the vocabulary. The served lists must leave out every
 # item a visitor has in the logs (a list made with train.csr would offer held-out ones).
 @test "docs: the nightly job in als(7) is share/examples/nightly.sh, word for word" {
-    command -v mandoc >/dev/null || skip "mandoc is not installed"
+    command -v mandoc >/dev/null || _fail "mandoc is not installed (share/install-deps.sh installs it)"
     assert_eq "$(cat "$ALS_TOP/share/examples/nightly.sh")" "$(nightly_job)" "the job in als(7)"
 }
 
