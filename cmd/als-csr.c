@@ -26,8 +26,9 @@ static const char help[] =
     "                         file of one vocabulary has the same shape (default: the\n"
     "                         sizes recorded at the end of the triples, else the largest\n"
     "                         index seen + 1)\n"
-    "      --dup POLICY       combine repeated (user, item) records: sum (default), max,\n"
-    "                         min, mean, first, last (first/last in input order)\n"
+    "      --dup POLICY       combine repeated (user, item) records: sum, max, min, mean,\n"
+    "                         first, last (in input order); default: last when -V says\n"
+    "                         the values are ratings (als-map --values), else sum\n"
     "      --drop-zeros       drop entries that are 0 after combining (default: keep)\n"
     "Splits (seeded, the same bytes for the same seed):\n"
     "      --test-fraction F  hold out round(F x n) of each user's n interactions\n"
@@ -92,7 +93,7 @@ int
 main(int argc, char **argv)
 {
     const char *info_path = NULL, *dump_path = NULL;
-    struct csrjob_opts jo = { .policy = CSR_DUP_SUM };
+    struct csrjob_opts jo = { .policy = -1 };
     struct csr_split_opts *so = &jo.split;
     int force_tty = 0, transpose = 0, split = 0;
     int opt;
@@ -131,7 +132,7 @@ main(int argc, char **argv)
     struct diag d = { 0 };
     if (info_path || dump_path) {
         if (jo.output || optind < argc || (info_path && dump_path) || jo.vocab || split ||
-            jo.test || so->by_time || so->stable || jo.drop_zeros || jo.policy != CSR_DUP_SUM ||
+            jo.test || so->by_time || so->stable || jo.drop_zeros || jo.policy >= 0 ||
             cli.seed_given)
             cli_usage_error(&cli, "--info and --dump take one CSR file and nothing else");
         if (transpose && !dump_path)
@@ -188,6 +189,12 @@ main(int argc, char **argv)
             fprintf(stderr, "; train %llu, test %llu", (unsigned long long)st.train_nnz,
                     (unsigned long long)st.test_nnz);
         fputc('\n', stderr);
+        if (cli.verbose)
+            fprintf(stderr, "%s: repeated (user, item) records combined by --dup %s%s\n",
+                    cli.prog, csr_dup_name(st.policy),
+                    jo.policy >= 0 ? "" : st.policy == CSR_DUP_LAST
+                                              ? " (the vocabulary's values are ratings)"
+                                              : " (the default for counts)");
     }
     if (!strcmp(jo.output, "-"))
         cli_close_stdout(&cli);

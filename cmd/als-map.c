@@ -15,7 +15,8 @@ static const char usage[] =
     "usage: als-map -V DIR [-H | --no-header] [-F DELIM] [-u COL] [-i COL] [-r COL|none]\n"
     "               [-t COL|none]\n"
     "               [--append | --frozen [--strict] | --force] [--levels LIST]\n"
-    "               [--transform LIST] [--on-error fail|skip] [--max-errors N]\n"
+    "               [--transform LIST] [--values counts|ratings]\n"
+    "               [--on-error fail|skip] [--max-errors N]\n"
     "               [-o FILE] [--text] [-f] [-q] [-v] [FILE ...]\n"
     "       als-map --dump users|items -V DIR";
 
@@ -43,6 +44,8 @@ static const char help[] =
     "      --levels LIST      ordinal labels, lowest first: hate,dislike,like,love -> 1..4\n"
     "      --transform LIST   applied in order: log1p, minmax (to [0,1], fitted on the\n"
     "                         first build, then frozen), clip:LO:HI, scale:X, binary\n"
+    "      --values KIND      counts (repeated records add up in als-csr) or ratings\n"
+    "                         (the latest counts); default: from the first build's values\n"
     "Output:\n"
     "  -o, --output FILE      binary triples to FILE (default stdout, never a terminal)\n"
     "      --text             'user<TAB>item<TAB>value[<TAB>time]' lines instead\n"
@@ -67,7 +70,7 @@ static const char help[] =
 
 enum {
     OPT_APPEND = CLI_OPT_FIRST_PROGRAM, OPT_FROZEN, OPT_STRICT, OPT_FORCE, OPT_LEVELS,
-    OPT_TRANSFORM, OPT_TEXT, OPT_DUMP, OPT_ON_ERROR, OPT_MAX_ERRORS, OPT_NO_HEADER
+    OPT_TRANSFORM, OPT_VALUES, OPT_TEXT, OPT_DUMP, OPT_ON_ERROR, OPT_MAX_ERRORS, OPT_NO_HEADER
 };
 
 static const struct option longopts[] = {
@@ -81,6 +84,7 @@ static const struct option longopts[] = {
     { "strict", no_argument, NULL, OPT_STRICT }, { "force", no_argument, NULL, OPT_FORCE },
     { "levels", required_argument, NULL, OPT_LEVELS },
     { "transform", required_argument, NULL, OPT_TRANSFORM },
+    { "values", required_argument, NULL, OPT_VALUES },
     { "text", no_argument, NULL, OPT_TEXT }, { "dump", required_argument, NULL, OPT_DUMP },
     { "on-error", required_argument, NULL, OPT_ON_ERROR },
     { "max-errors", required_argument, NULL, OPT_MAX_ERRORS },
@@ -98,6 +102,7 @@ struct opts {
 };
 
 static const char *const dump_names[] = { "users", "items", NULL };
+static const char *const values_names[] = { "counts", "ratings", NULL };
 static const char *const on_error_names[] = { "fail", "skip", NULL };
 static const char col_opts[] = "uirt"; /* in LOG_USER, LOG_ITEM, LOG_RATING, LOG_TIME order */
 
@@ -171,6 +176,11 @@ parse_args(int argc, char **argv, struct opts *o, struct ratemap *given)
                                    : ratemap_set_transforms(given, optarg, &d)) < 0)
                 cli_usage_error(&cli, "%s", d.msg);
             *(opt == OPT_LEVELS ? &jo->levels : &jo->transform) = optarg;
+            break;
+        case OPT_VALUES:
+            jo->values = cli_choice(&cli, "values", optarg, values_names) == 0
+                             ? VOCAB_VALUES_COUNTS
+                             : VOCAB_VALUES_RATINGS;
             break;
         case OPT_TEXT: jo->text = 1; break;
         case OPT_DUMP: o->dump = cli_choice(&cli, "dump", optarg, dump_names); break;
@@ -269,6 +279,10 @@ main(int argc, char **argv)
         fprintf(stderr, "; users %llu new, %llu total; items %llu new, %llu total\n",
                 (unsigned long long)st.new_users, (unsigned long long)st.users,
                 (unsigned long long)st.new_items, (unsigned long long)st.items);
+        if (cli.verbose && st.values)
+            fprintf(stderr, "%s: values are %s in '%s': repeated (user, item) records %s in "
+                    "als-csr -V\n", cli.prog, vocab_values_names[st.values], jo->vocab,
+                    st.values == VOCAB_VALUES_RATINGS ? "keep the latest" : "add up");
     }
     if (!strcmp(jo->output, "-"))
         cli_close_stdout(&cli);

@@ -45,7 +45,7 @@ csrjob_run(const struct csrjob_opts *o, struct csrjob_stats *st, struct diag *d)
     int64_t *times = NULL;
     int by_time = o->test && o->split.by_time;
     uint64_t rows = 0, cols = 0;
-    int rc;
+    int rc, values = VOCAB_VALUES_UNKNOWN;
 
     struct progress pr;
     progress_init(&pr, o->progress, o->progress_ctx);
@@ -58,13 +58,18 @@ csrjob_run(const struct csrjob_opts *o, struct csrjob_stats *st, struct diag *d)
         rc = vocabdir_load(&vd, o->vocab, 0, d);
         rows = vd.users.n;
         cols = vd.items.n;
+        values = vd.values;
         vocabdir_release(&vd);
         if (rc < 0)
             goto out;
     }
     st->records = coo.n;
+    /* Two 5-star reviews of one film are not a 10: ratings keep the latest (the triples
+     * are in log order), counts and durations add up. */
+    st->policy = o->policy >= 0 ? o->policy
+                 : values == VOCAB_VALUES_RATINGS ? CSR_DUP_LAST : CSR_DUP_SUM;
     int has_time = coo.time != NULL;
-    if ((rc = csr_build_progress(&coo, rows, cols, o->policy, o->drop_zeros, &all,
+    if ((rc = csr_build_progress(&coo, rows, cols, st->policy, o->drop_zeros, &all,
                                  by_time ? &times : NULL, &pr, d)) < 0) {
         if (o->vocab && rc == ALS_ERANGE)
             diag_prefix(d, "'%s' does not match the vocabulary '%s': ", in_name(o->input),

@@ -15,7 +15,9 @@ struct csrjob_opts {
     const char *output; /* the CSR file ("-" is stdout): the training part when splitting */
     const char *test;   /* the held-out part, or NULL for no split */
     const char *vocab;  /* a vocabulary directory whose sizes are the shape, or NULL */
-    int policy;         /* CSR_DUP_*: how repeated (user, item) records combine */
+    int policy;         /* CSR_DUP_*: how repeated (user, item) records combine; -1: by
+                         * what the values are (the vocabulary's 'values': ratings keep
+                         * the last, anything else adds up; sum without a vocabulary) */
     int drop_zeros;     /* drop entries that are 0 after combining */
     struct csr_split_opts split; /* with test */
     /* Optional (lib/progress.h), in phases: the triples read ("bytes" when the input is a
@@ -30,6 +32,7 @@ struct csrjob_stats {
     uint64_t records;             /* triples read */
     uint64_t rows, cols, nnz;     /* the whole matrix, after combining and dropping */
     uint64_t train_nnz, test_nnz; /* with a split, else 0 */
+    int policy;                   /* the CSR_DUP_* used */
 };
 
 /*

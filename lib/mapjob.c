@@ -2,6 +2,7 @@
 /* mapjob: the work of als-map: lock, load, map, write and commit, or dump a vocabulary. */
 #include "mapjob.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,31 @@ struct sink {
     struct zio_out *out;
     int fitting;
     struct pending pend;
+    struct mapjob_census census;
 };
+
+void
+mapjob_census_add(struct mapjob_census *c, double raw)
+{
+    c->n++;
+    double h = raw * 2.0;
+    if (!(h >= 0.0 && h <= 20.0) || h != floor(h))
+        c->off_scale = 1;
+    else
+        c->seen |= 1u << (unsigned)h;
+}
+
+int
+mapjob_values_kind(const struct mapjob_census *c, int has_levels)
+{
+    if (has_levels)
+        return VOCAB_VALUES_RATINGS;
+    if (!c->n)
+        return VOCAB_VALUES_UNKNOWN;
+    /* One value throughout (all 1, say) is a count of events, not a scale. */
+    int several = (c->seen & (c->seen - 1)) != 0;
+    return !c->off_scale && several ? VOCAB_VALUES_RATINGS : VOCAB_VALUES_COUNTS;
+}
 
 static int
 levels_equal(const struct ratemap *a, const struct ratemap *b)
@@ -77,6 +102,12 @@ merge_settings(struct vocabdir *vd, const struct mapjob_opts *o, struct mapjob_s
         }
         if (logspec_set_col(&vd->spec, c, spec->col[c]) < 0)
             return diag_set(d, ALS_ENOMEM, "out of memory");
+    }
+    if (o->values && vd->values && o->values != vd->values) {
+        st->usage = 1;
+        return diag_set(d, ALS_EUSAGE, "--values %s contradicts the vocabulary '%s', whose "
+                        "values are %s", vocab_values_names[o->values], o->vocab,
+                        vocab_values_names[vd->values]);
     }
     if ((o->levels || o->transform) && !ratemap_equal(given, &vd->rmap)) {
         st->usage = 1;
@@ -137,6 +168,7 @@ static int
 on_triple(void *ctx, const struct triple *t, double raw, struct diag *d)
 {
     struct sink *k = ctx;
+    mapjob_census_add(&k->census, raw);
     if (!k->fitting)
         return triples_put(&k->tw, t, d);
     struct pending *p = &k->pend;
@@ -241,6 +273,15 @@ mapjob_run(const struct mapjob_opts *o, struct mapjob_stats *st, struct diag *d)
     rc = mapper_run(&vd, o->inputs, o->ninputs, &mo, &ms, d);
     if (rc >= 0 && k.fitting)
         rc = flush_pending(&k, d);
+    if (rc >= 0 && !vd.values) {
+        const char *rcol = vd.spec.col[LOG_RATING];
+        if (o->values)
+            vd.values = o->values;
+        else if (k.census.n && (!rcol || !strcmp(rcol, "none")))
+            vd.values = VOCAB_VALUES_EVENTS;
+        else
+            vd.values = mapjob_values_kind(&k.census, vd.rmap.nlevels > 0);
+    }
     if (rc >= 0)
         rc = triples_writer_finish(&k.tw, vd.users.n, vd.items.n, d);
     /* The vocabulary commits before the output: triples never name indices that the
@@ -259,6 +300,7 @@ mapjob_run(const struct mapjob_opts *o, struct mapjob_stats *st, struct diag *d)
         st->items = vd.items.n;
         st->new_users = vd.users.n - users0;
         st->new_items = vd.items.n - items0;
+        st->values = vd.values;
     }
 out:
     free(k.pend.t);

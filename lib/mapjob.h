@@ -9,6 +9,7 @@
 #include "diag.h"
 #include "logread.h"
 #include "ratemap.h"
+#include "vocabdir.h"
 
 /* How the vocabulary directory is used. */
 enum {
@@ -31,6 +32,10 @@ struct mapjob_opts {
      * MAPJOB_NEW takes them over (*rmap is left empty, still to be released). */
     struct ratemap *rmap;
     const char *levels, *transform; /* their option texts, for messages; NULL: not given */
+    /* VOCAB_VALUES_COUNTS or _RATINGS as given (als-map --values), a stored vocabulary
+     * must agree; VOCAB_VALUES_UNKNOWN: the first build with values decides from them
+     * (mapjob_values_kind) and the directory keeps that. */
+    int values;
     const char *const *inputs;      /* logs, "-" is stdin */
     int ninputs;
     const char *output; /* the triples, "-" is stdout */
@@ -51,6 +56,7 @@ struct mapjob_stats {
     uint64_t read, written, bad, unknown_users, unknown_items; /* as mapper_stats */
     uint64_t users, items;         /* the vocabulary sizes after the run */
     uint64_t new_users, new_items; /* how many of them this run added */
+    int values;                    /* VOCAB_VALUES_*: what the directory says after the run */
     int usage; /* on ALS_EUSAGE: the options contradict each other or the vocabulary, and
                 * the caller should show its usage (0: a problem of the log's columns) */
 };
@@ -67,6 +73,20 @@ struct mapjob_stats {
  */
 int mapjob_run(const struct mapjob_opts *o, struct mapjob_stats *st, struct diag *d)
     ALS_MUSTCHECK;
+
+/*
+ * What raw values (before transforms) look like to mapjob_run: ratings when there are
+ * ordinal levels, or when every value is a multiple of 0.5 in [0, 10] and at least two
+ * differ (stars, half-stars, 0-10 scores); counts otherwise (durations, play counts,
+ * prices), and VOCAB_VALUES_UNKNOWN for none read.
+ */
+struct mapjob_census {
+    uint64_t n;
+    uint32_t seen;  /* bit h: the value h/2 was seen (h = 0..20) */
+    int off_scale;  /* some value is not such a multiple */
+};
+void mapjob_census_add(struct mapjob_census *c, double raw);
+int mapjob_values_kind(const struct mapjob_census *c, int has_levels);
 
 /* Write 'index<TAB>raw_id' lines, IDs escaped as TSV, of the users (items when items is
  * set) of the vocabulary directory vocab to out. Errors: vocabdir_load's, ALS_EFORMAT for

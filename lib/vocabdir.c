@@ -17,6 +17,8 @@
 
 #define LOCK_NAME ".lock"
 
+const char *const vocab_values_names[] = { "unknown", "events", "counts", "ratings", NULL };
+
 void
 vocabdir_init(struct vocabdir *v)
 {
@@ -300,6 +302,14 @@ load_once(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
             long n = get_quoted(val);
             if (n < 1 || ratemap_add_level(&v->rmap, val, (size_t)n, d) < 0)
                 goto bad;
+        } else if (strcmp(line, "values") == 0) {
+            int k;
+            for (k = VOCAB_VALUES_EVENTS; vocab_values_names[k]; k++)
+                if (strcmp(val, vocab_values_names[k]) == 0)
+                    break;
+            if (!vocab_values_names[k])
+                goto bad;
+            v->values = k;
         } else if (strcmp(line, "transform") == 0) {
             if (get_quoted(val) < 0 || ratemap_set_transforms(&v->rmap, val, d) < 0)
                 goto bad;
@@ -451,6 +461,8 @@ vocabdir_save(struct vocabdir *v, struct diag *d)
         put_quoted(mf, v->rmap.levels[i], v->rmap.level_len[i]);
         fputc('\n', mf);
     }
+    if (v->values != VOCAB_VALUES_UNKNOWN)
+        fprintf(mf, "values %s\n", vocab_values_names[v->values]);
     if (v->rmap.nsteps) {
         char chain[1024];
         ratemap_format_transforms(&v->rmap, chain, sizeof chain);

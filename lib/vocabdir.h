@@ -22,12 +22,24 @@
 
 enum { VOCABDIR_ABSENT = 0, VOCABDIR_EMPTY = 1, VOCABDIR_PRESENT = 2 };
 
+/*
+ * What the values of the log are, for how repeated (user, item) records combine
+ * (als-csr --dup): every record counts 1 (no rating column) and counts or durations add
+ * up; ratings do not (two 5-star reviews are not a 10). UNKNOWN: no value read yet, or a
+ * directory from before the key.
+ */
+enum { VOCAB_VALUES_UNKNOWN = 0, VOCAB_VALUES_EVENTS, VOCAB_VALUES_COUNTS, VOCAB_VALUES_RATINGS };
+
+/* The names in VOCAB_VALUES_* order (the first, "unknown", is never stored), NULL-ended. */
+extern const char *const vocab_values_names[];
+
 struct vocabdir {
     char *path;
     uint64_t generation;
     struct vocab users, items;
     struct ratemap rmap;
     struct logspec spec;
+    int values; /* VOCAB_VALUES_* */
     int lock_fd;
     int made_dir, made_lock; /* what vocabdir_lock created, for vocabdir_abandon */
 };

@@ -781,3 +781,56 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_eq "$stderr" "$(progress_lines "$stderr" als-csr)" "only progress lines"
     cmp a.csr b.csr
 }
+
+# Duplicates by meaning (issue 11): what the values are is decided by als-map's first build
+# and kept in the vocabulary; als-csr -V combines repeated pairs by it unless --dup says.
+@test "csr: repeated star ratings keep the latest, repeated durations and events add up" {
+    printf 'u1,m1,5\nu1,m1,5\nu1,m2,2\nu2,m1,4.5\nu1,m2,4\n' >stars.csv
+    run -0 --separate-stderr als-map -v -V s -o s.trp stars.csv
+    assert_contains "$stderr" "values are ratings in 's'"
+    assert_eq 'values ratings' "$(grep '^values ' s/map.conf)"
+    run -0 --separate-stderr als-csr -v -V s -o s.csr s.trp
+    assert_contains "$stderr" "combined by --dup last (the vocabulary's values are ratings)"
+    run -0 als-csr --dump s.csr
+    assert_eq "$(tsv '0|0|5' '0|1|4' '1|0|4.5')" "$output" "two 5-star reviews stay a 5"
+    run -0 als-csr --info s.csr
+    assert_contains "$output" "dup${T}last"
+    # --dup overrides the vocabulary
+    als-csr -q -V s --dup mean -o m.csr s.trp
+    assert_eq "$(tsv '0|0|5' '0|1|3' '1|0|4.5')" "$(als-csr --dump m.csr)" "--dup mean"
+
+    printf 'u1,m1,300\nu1,m1,12\nu2,m1,40\n' >secs.csv
+    als-map -q -V d -o d.trp secs.csv
+    assert_eq 'values counts' "$(grep '^values ' d/map.conf)"
+    als-csr -q -V d -o d.csr d.trp
+    assert_eq "$(tsv '0|0|312' '1|0|40')" "$(als-csr --dump d.csr)" "seconds add up"
+
+    printf 'u1,m1\nu1,m1\nu1,m2\n' >views.csv
+    als-map -q -V e -o e.trp views.csv
+    assert_eq 'values events' "$(grep '^values ' e/map.conf)"
+    als-csr -q -V e -o e.csr e.trp
+    assert_eq "$(tsv '0|0|2' '0|1|1')" "$(als-csr --dump e.csr)" "views are counted"
+    # without a vocabulary nothing says what the values are: they add up, as before
+    als-csr -q -o n.csr s.trp
+    assert_eq "$(tsv '0|0|10' '0|1|6' '1|0|4.5')" "$(als-csr --dump n.csr)" "no -V: sum"
+}
+
+@test "map: --values is kept by --append nights and a contradicting one is an error (exit 2)" {
+    # night 1 has play counts that happen to look like stars; the user says they are counts
+    printf 'u1,a1,3\nu1,a2,1\n' >n1.csv
+    als-map -q -V v --values counts -o /dev/null n1.csv
+    assert_eq 'values counts' "$(grep '^values ' v/map.conf)"
+    # night 2's values, on their own, would read as ratings: the directory decides
+    printf 'u1,a1,2\nu2,a1,4\n' >n2.csv
+    als-map -q -V v --append -o all.trp n1.csv n2.csv
+    assert_eq 'values counts' "$(grep '^values ' v/map.conf)"
+    als-csr -q -V v -o all.csr all.trp
+    assert_eq "$(tsv '0|0|5' '0|1|1' '1|0|4')" "$(als-csr --dump all.csr)"
+    cp v/map.conf before.conf
+    run -2 --separate-stderr als-map -V v --append --values ratings -o x.trp n2.csv
+    assert_contains "$stderr" "--values ratings contradicts the vocabulary 'v', whose values are counts"
+    cmp before.conf v/map.conf
+    assert_file_absent x.trp
+    run -2 --separate-stderr als-map -V w --values stars -o x.trp n2.csv
+    assert_contains "$stderr" "values"
+}

@@ -346,3 +346,29 @@ TEST(dump_escapes_ids)
     T_EQ_STR(buf, "");
     free(buf);
 }
+
+static int
+kind_of(const double *v, size_t n, int levels)
+{
+    struct mapjob_census c = { 0 };
+    for (size_t i = 0; i < n; i++)
+        mapjob_census_add(&c, v[i]);
+    return mapjob_values_kind(&c, levels);
+}
+
+TEST(values_are_ratings_on_a_half_star_scale_up_to_10_else_counts)
+{
+    const double stars[] = { 1, 5, 3, 4, 2 }, halves[] = { 0.5, 4.5, 3 },
+                 tens[] = { 0, 10 }, ones[] = { 1, 1, 1 }, quarter[] = { 1, 4.25 },
+                 big[] = { 3, 11 }, secs[] = { 300, 12, 45 }, neg[] = { -1, 1 };
+    T_EQ_INT(kind_of(stars, 5, 0), VOCAB_VALUES_RATINGS);
+    T_EQ_INT(kind_of(halves, 3, 0), VOCAB_VALUES_RATINGS);
+    T_EQ_INT(kind_of(tens, 2, 0), VOCAB_VALUES_RATINGS);
+    T_EQ_INT(kind_of(ones, 3, 0), VOCAB_VALUES_COUNTS); /* one value: events counted */
+    T_EQ_INT(kind_of(quarter, 2, 0), VOCAB_VALUES_COUNTS);
+    T_EQ_INT(kind_of(big, 2, 0), VOCAB_VALUES_COUNTS);
+    T_EQ_INT(kind_of(secs, 3, 0), VOCAB_VALUES_COUNTS);
+    T_EQ_INT(kind_of(neg, 2, 0), VOCAB_VALUES_COUNTS);
+    T_EQ_INT(kind_of(NULL, 0, 0), VOCAB_VALUES_UNKNOWN);
+    T_EQ_INT(kind_of(secs, 3, 1), VOCAB_VALUES_RATINGS); /* ordinal levels are ratings */
+}
