@@ -62,12 +62,12 @@ als_params_fit(struct als_params *p, const struct csr *c)
         for (uint64_t t = 0; t < c->r.nnz; t++)
             s += fabs((double)c->r.val[t]);
         double mean = c->r.nnz ? s / (double)c->r.nnz : 0.0;
-        p->alpha = mean > 0 && isfinite(mean) ? 4.0 / mean : 1.0;
+        p->alpha = mean > 0 && isfinite(mean) ? 2.0 / mean : 1.0;
         if (p->alpha_mul > 0)
             p->alpha *= p->alpha_mul;
     }
     if (p->implicit && (p->fit & ALS_FIT_LAMBDA) && users > 0 && items > 0) {
-        p->lambda = 30.0 * pow((double)users / (double)items, 0.3);
+        p->lambda = 14.0 * pow((double)users, 0.3) / pow((double)items, 0.2);
         if (p->lambda_mul > 0)
             p->lambda *= p->lambda_mul;
     }

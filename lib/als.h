@@ -54,10 +54,12 @@ int als_params_resolve(struct als_params *p, int mode, int solver, int biases, u
 /*
  * Resolve the parameters p->fit leaves to the data c, then clear p->fit:
  *   k = min(k, users, items), at least 1;
- *   implicit alpha = 4 / mean |r| (a typical entry gets confidence 5, whatever the
+ *   implicit alpha = 2 / mean |r| (a typical entry gets confidence 3, whatever the
  *   scale of the values: stars, seconds or play counts);
- *   implicit lambda = 30 (users / items)^0.3 (one lambda serves both half-steps, whose
- *   Gram matrices sum over items and over users respectively).
+ *   implicit lambda = 14 users^0.3 / items^0.2 (one lambda serves both half-steps, whose
+ *   Gram matrices sum over items and over users respectively; the exponents and 14 maximise
+ *   the worst ratio to the best of a 7x7 alpha x lambda grid over MovieLens 100K, Last.fm
+ *   2K raw and log1p and two generated shapes, and held on a third: als-train(1)).
  */
 void als_params_fit(struct als_params *p, const struct csr *c);
 

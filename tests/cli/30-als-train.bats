@@ -54,8 +54,8 @@ npy_expected_size() {
     assert_contains "$output" "--export-npy DIR MODEL"
     assert_contains "$output" "latent factors (default 64)"
     assert_contains "$output" "iterations (default 15)"
-    assert_contains "$output" "(default 4 / mean |r|)"
-    assert_contains "$output" "implicit 30 (users/items)^0.3"
+    assert_contains "$output" "(default 2 / mean |r|)"
+    assert_contains "$output" "implicit 14 users^0.3/items^0.2"
     assert_contains "$output" "explicit 0.12"
     assert_contains "$output" "oneDAL's defaults: -k 10 -n 5 -a 40 -l 0.01"
     run --separate-stderr als-train -h
@@ -108,10 +108,10 @@ npy_expected_size() {
     assert_contains "$output" "solver${T}cg"
     assert_contains "$output" "seed${T}3"
     assert_contains "$output" "iterations${T}15"
-    # alpha and lambda left to the data: 4 / mean |r| and 30 (users / items)^0.3
+    # alpha and lambda left to the data: 2 / mean |r| and 14 users^0.3 / items^0.2
     local alpha lambda
-    alpha=$(als-csr --dump "$F/tr.csr" | awk '{ s += $3 < 0 ? -$3 : $3 } END { printf "%.9g", 4 * NR / s }')
-    lambda=$(awk 'BEGIN { printf "%.9g", 30 * (120 / 100) ^ 0.3 }')
+    alpha=$(als-csr --dump "$F/tr.csr" | awk '{ s += $3 < 0 ? -$3 : $3 } END { printf "%.9g", 2 * NR / s }')
+    lambda=$(awk 'BEGIN { printf "%.9g", 14 * 120 ^ 0.3 / 100 ^ 0.2 }')
     assert_eq "$alpha" "$(info_field m.model alpha | awk '{ printf "%.9g", $1 }')"
     assert_eq "$lambda" "$(info_field m.model lambda | awk '{ printf "%.9g", $1 }')"
     assert_match "$output" "data_checksum${T}[0-9a-f]{8}"

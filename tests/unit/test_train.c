@@ -635,7 +635,7 @@ TEST(export_npy_writes_both_factor_matrices)
 
 /* ---- the defaults left to the data ---- */
 
-/* k capped by the shape, alpha 4 / mean |r| and lambda 30 (users / items)^0.3, computed
+/* k capped by the shape, alpha 2 / mean |r| and lambda 14 users^0.3 / items^0.2, computed
  * here from the entries themselves, and recorded in the model as trained. */
 TEST(defaults_are_fitted_to_the_data_and_recorded)
 {
@@ -654,8 +654,8 @@ TEST(defaults_are_fitted_to_the_data_and_recorded)
     T_OK(train_run(&j, &info, &d));
     uint32_t kmax = NU < NI ? NU : NI;
     T_EQ_U64(info.params.k, kmax); /* 64 wanted, fewer rows than that */
-    T_NEAR(info.params.alpha, 4.0 / (sum / (double)n), 1e-12);
-    T_NEAR(info.params.lambda, 30.0 * pow((double)NU / (double)NI, 0.3), 1e-12);
+    T_NEAR(info.params.alpha, 2.0 / (sum / (double)n), 1e-12);
+    T_NEAR(info.params.lambda, 14.0 * pow((double)NU, 0.3) / pow((double)NI, 0.2), 1e-12);
     T_EQ_U64(info.params.fit, 0);
     struct model *m = NULL;
     T_OK(model_open(&m, tpath("fit.model"), AFILE_VERIFY, &d));
@@ -672,7 +672,7 @@ TEST(defaults_are_fitted_to_the_data_and_recorded)
     T_OK(train_run(&j, &info, &d));
     T_EQ_U64(info.params.k, 2);
     T_NEAR(info.params.lambda, 0.5, 0);
-    T_NEAR(info.params.alpha, 4.0 / (sum / (double)n), 1e-12);
+    T_NEAR(info.params.alpha, 2.0 / (sum / (double)n), 1e-12);
 }
 
 /* A warm start continues the model it starts from: the rank, alpha and lambda that the
