@@ -296,10 +296,11 @@ main(int argc, char **argv)
     struct dist *D;
     if (dist_open(&D, &d) < 0)
         cli_die_diag(&cli, &d);
-    if (dist_size(D) > 1 && !strcmp(J->output, "-")) {
+    int ranks = dist_size(D);
+    if (ranks > 1 && !strcmp(J->output, "-")) {
         dist_close(D);
         /* mpirun gives every rank a pty for stdout and mixes their streams */
-        cli_usage_error(&cli, "-o - with %d ranks: write the model to a file", dist_size(D));
+        cli_usage_error(&cli, "-o - with %d ranks: write the model to a file", ranks);
     }
     if (!cli.threads)
         J->p.threads = dist_cores();
