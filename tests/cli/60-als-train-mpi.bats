@@ -5,9 +5,8 @@
 # options on one rank, a missing file on one rank: exit 1 with one line naming the rank, no
 # model written, the previous one intact, no temporary file.
 #
-# The ranks run on this machine under mpirun: as root Open MPI needs both
-# OMPI_ALLOW_RUN_AS_ROOT variables, more ranks than cores need --oversubscribe, and btl
-# self,vader keeps every message in shared memory. Without the binary or mpirun every test
+# The ranks run on this machine under mpirun: helpers.bash sets the Open MPI variables
+# (as root, shared memory only); more ranks than cores need --oversubscribe. Without the binary or mpirun every test
 # is skipped with the reason; under `make check MPI=1` (ALS_MPI set) they fail instead.
 #
 # The fixture: als-gen-log --lines 1500 --seed 5 --users 60 (60 users, about 100 items),
@@ -15,8 +14,6 @@
 
 bats_require_minimum_version 1.5.0
 load helpers
-
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
 
 # Why the tests cannot run here, or nothing.
 mpi_missing() {
