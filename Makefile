@@ -25,6 +25,17 @@ BLAS_LIBS ?= $(shell $(PKG_CONFIG) --libs $(BLAS_PC) 2>/dev/null || echo -lopenb
 LIBS      = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz) $(BLAS_LIBS) -lm
 ALL_LDFLAGS = -pthread $(OPENMP) $(LDFLAGS)
 
+# make MPI=1 adds build/als-train-mpi (lib/dist.c compiled again with MPI); the other
+# programs never link MPI. The .pc name: ompi-c (Open MPI) or MPI_PC=mpich.
+MPI      ?=
+MPI_PC   ?= ompi-c
+ifneq ($(MPI),)
+# -isystem: the MPI headers are not held to our warnings
+MPI_CFLAGS := $(patsubst -I%,-isystem %,$(shell $(PKG_CONFIG) --cflags $(MPI_PC)))
+MPI_LIBS   := $(shell $(PKG_CONFIG) --libs $(MPI_PC))
+MPI_PROGS   = $(B)/als-train-mpi
+endif
+
 LIB_SRCS  = $(sort $(wildcard lib/*.c))
 LIB_OBJS  = $(LIB_SRCS:lib/%.c=$(B)/lib/%.o)
 CMD_SRCS  = $(sort $(wildcard cmd/als-*.c))
@@ -40,11 +51,11 @@ REPLAYS   = $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=$(B)/replay/%)
 
 .PHONY: all check layering unit replay bats asan demo bench quality install uninstall lint-man clean deps help fuzz
 
-all: $(PROGS) $(TOOLS)
+all: $(PROGS) $(TOOLS) $(MPI_PROGS)
 
 help:
 	@echo 'targets: all check layering unit bats asan demo bench quality install uninstall lint-man fuzz clean'
-	@echo 'variables: PREFIX DESTDIR CC CFLAGS WERROR=1 B=<build dir> BLAS_PC BLAS_LIBS'
+	@echo 'variables: PREFIX DESTDIR CC CFLAGS WERROR=1 B=<build dir> BLAS_PC BLAS_LIBS MPI=1 MPI_PC'
 
 $(B)/lib/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/lib
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -c $< -o $@
@@ -59,6 +70,18 @@ $(B)/cmd/%.o: cmd/%.c $(wildcard lib/*.h cmd/*.h) | $(B)/cmd
 
 $(B)/als-%: $(B)/cmd/als-%.o $(B)/cmd/cli.o $(B)/libals.a
 	$(CC) $(ALL_LDFLAGS) $< $(B)/cmd/cli.o $(B)/libals.a $(LIBS) -o $@
+
+# als-train-mpi: als-train's main and lib/dist with MPI. The object comes before libals.a,
+# so the serial dist.o in the archive is never pulled in.
+$(B)/mpi/%.o: lib/%.c $(wildcard lib/*.h) | $(B)/mpi
+	$(CC) $(ALL_CPPFLAGS) -DALS_DIST_MPI $(MPI_CFLAGS) $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/mpi/als-train.o: cmd/als-train.c $(wildcard lib/*.h cmd/*.h) | $(B)/mpi
+	$(CC) $(ALL_CPPFLAGS) -Icmd -DALS_TRAIN_MPI $(ALL_CFLAGS) -c $< -o $@
+
+$(B)/als-train-mpi: $(B)/mpi/als-train.o $(B)/mpi/dist.o $(B)/cmd/cli.o $(B)/libals.a
+	$(CC) $(ALL_LDFLAGS) $(B)/mpi/als-train.o $(B)/mpi/dist.o $(B)/cmd/cli.o $(B)/libals.a \
+	    $(LIBS) $(MPI_LIBS) -o $@
 
 # Standalone (libc and libm only), so it is no program of cmd/ but built from share/.
 $(GEN_LOG): share/als-gen-log.c | $(B)
@@ -87,7 +110,7 @@ replay: $(REPLAYS)
 	    echo "# replay $$t: $$#"; ./$$r "$$@" >/dev/null || exit 1; \
 	done; echo "# replay: every saved fuzz crash input ran clean"
 
-$(B) $(B)/lib $(B)/cmd $(B)/tests $(B)/replay:
+$(B) $(B)/lib $(B)/cmd $(B)/tests $(B)/replay $(B)/mpi:
 	mkdir -p $@
 
 deps:
@@ -101,7 +124,7 @@ unit: $(UNIT_BINS)
 	done; rm -f $(B)/one.tap; exit $$fail
 
 bats: all
-	@PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" bats tests/cli | tee $(B)/bats.tap; \
+	@PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" ALS_MPI="$(MPI)" bats tests/cli | tee $(B)/bats.tap; \
 	    exit $${PIPESTATUS[0]}
 
 # The layering rules of lib/README, as TAP into $(B)/layering.tap.
@@ -153,17 +176,17 @@ quality: deps
 fuzz: deps
 	@sh share/fuzz.sh
 
-install: $(PROGS) $(GEN_LOG)
+install: $(PROGS) $(GEN_LOG) $(MPI_PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	    $(DESTDIR)$(MANDIR)/man7
-	install -m 755 $(PROGS) $(GEN_LOG) $(DESTDIR)$(BINDIR)
+	install -m 755 $(PROGS) $(MPI_PROGS) $(GEN_LOG) $(DESTDIR)$(BINDIR)
 	for m in $(MANS); do \
 	    s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	install -d $(DESTDIR)$(EXAMPLEDIR)
 	install -m 755 share/examples/nightly.sh $(DESTDIR)$(EXAMPLEDIR)
 
 uninstall:
-	for p in $(PROGS) $(GEN_LOG); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
+	for p in $(PROGS) $(MPI_PROGS) $(GEN_LOG); do rm -f $(DESTDIR)$(BINDIR)/$${p##*/}; done
 	for m in $(MANS); do \
 	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	rm -f $(DESTDIR)$(EXAMPLEDIR)/nightly.sh

@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
-/* als-train: explicit or implicit ALS from a CSR file to a model file. */
+/* als-train: explicit or implicit ALS from a CSR file to a model file. Compiled again
+ * with ALS_TRAIN_MPI (make MPI=1) as als-train-mpi: the same run, its rows split over the
+ * ranks of an MPI job by lib/dist. */
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -7,11 +9,22 @@
 
 #include "als.h"
 #include "cli.h"
+#include "dist.h"
 #include "linalg.h"
 #include "search.h"
 #include "train.h"
 #include "zio.h"
 
+#ifdef ALS_TRAIN_MPI
+#define PROG "als-train-mpi"
+static const char usage[] =
+    "usage: als-train-mpi -o MODEL [--implicit | --explicit] [-k N] [-n N] [-a ALPHA]\n"
+    "                     [-l LAMBDA] [--solver cholesky|cg] [--cg-steps N]\n"
+    "                     [--biases | --no-biases] [--init MODEL] [--validate TEST.CSR]\n"
+    "                     [--loss] [--progress[=json]] [--seed N] [-j N] [-f] [-q] [-v]\n"
+    "                     TRAIN.CSR";
+#else
+#define PROG "als-train"
 static const char usage[] =
     "usage: als-train -o MODEL [--implicit | --explicit] [-k N] [-n N] [-a ALPHA]\n"
     "                 [-l LAMBDA] [--solver cholesky|cg] [--cg-steps N]\n"
@@ -21,9 +34,15 @@ static const char usage[] =
     "                 TRAIN.CSR\n"
     "       als-train --info MODEL\n"
     "       als-train --export-npy DIR MODEL";
+#endif
 
 static const char help[] =
+#ifdef ALS_TRAIN_MPI
+    "Train an ALS model as als-train does, its rows split over the ranks of an MPI job\n"
+    "(mpirun -np P als-train-mpi ...): the model is the bytes als-train writes.\n"
+#else
     "Train an ALS model on a CSR file from als-csr and write it to MODEL.\n"
+#endif
     "\n"
     "      --implicit         Hu-Koren-Volinsky weighted ALS on counts or durations\n"
     "                         (default): p = [r > 0], confidence 1 + alpha |r|\n"
@@ -44,24 +63,35 @@ static const char help[] =
     "      --validate TEST    after each iteration: RMSE (explicit) or precision@10 and\n"
     "                         ndcg@10 with training items excluded (implicit)\n"
     "      --loss             print the training objective after each iteration\n"
+#ifndef ALS_TRAIN_MPI
     "      --search SPEC      a model per point of a grid, e.g. 'k=32,64 lambda=10,auto'\n"
     "                         (k alpha lambda iterations cg-steps; budget points=N seconds=S)\n"
     "                         scored on --validate: a TSV line each, the best to MODEL\n"
+#endif
     "      --progress[=json]  a line per iteration even when stderr is not a terminal;\n"
     "                         =json: JSON lines instead\n"
     "  -o, --output MODEL     the model file (written atomically)\n"
     "  -f, --force-tty        write the binary model to a terminal anyway (-o -)\n"
+#ifndef ALS_TRAIN_MPI
     "      --info MODEL       print a model's header and parameters\n"
     "      --export-npy DIR   write DIR/user_factors.npy and DIR/item_factors.npy\n"
     "                         (float32, C order) for numpy.load\n"
+#endif
     "      --seed N           seed of the initial factors (default 0)\n"
+#ifdef ALS_TRAIN_MPI
+    "  -j, --threads N        threads per rank (default: the cores the rank may run on);\n"
+    "                         the model does not depend on it\n"
+    "  -q, --quiet            only errors\n"
+    "  -v, --verbose          more detail, and the bytes the ranks exchanged\n"
+#else
     "  -j, --threads N        threads (default: all cores); the model does not depend on it\n"
     "  -q, --quiet            only errors\n"
     "  -v, --verbose          more detail\n"
+#endif
     "  -h, --help             this help\n"
     "      --version          version and library versions\n"
     "\n"
-    "Exit status: 0 success, 1 runtime or data error, 2 usage error. See als-train(1).\n";
+    "Exit status: 0 success, 1 runtime or data error, 2 usage error. See " PROG "(1).\n";
 
 enum {
     OPT_IMPLICIT = CLI_OPT_FIRST_PROGRAM, OPT_EXPLICIT, OPT_SOLVER, OPT_CG_STEPS, OPT_BIASES,
@@ -83,14 +113,17 @@ static const struct option longopts[] = {
     { "no-biases", no_argument, NULL, OPT_NO_BIASES },
     { "init", required_argument, NULL, OPT_INIT },
     { "validate", required_argument, NULL, OPT_VALIDATE },
-    { "loss", no_argument, NULL, OPT_LOSS }, { "info", required_argument, NULL, OPT_INFO },
+    { "loss", no_argument, NULL, OPT_LOSS },
+#ifndef ALS_TRAIN_MPI /* one process's jobs: als-train does them */
+    { "info", required_argument, NULL, OPT_INFO },
     { "export-npy", required_argument, NULL, OPT_EXPORT },
     { "search", required_argument, NULL, OPT_SEARCH },
+#endif
     { "force-tty", no_argument, NULL, 'f' },
     { NULL, 0, NULL, 0 }
 };
 
-static struct cli cli = { .prog = "als-train", .usage = usage, .help = help };
+static struct cli cli = { .prog = PROG, .usage = usage, .help = help };
 
 static const char *const solvers[] = { "cholesky", "cg", NULL }; /* ALS_SOLVER_* order */
 
@@ -154,6 +187,13 @@ run_search(const struct train_job *J, const char *text)
 int
 main(int argc, char **argv)
 {
+#ifdef ALS_TRAIN_MPI
+    /* Rank 0 alone prints: every rank parses the same options, and the errors of the
+     * others reach rank 0 through dist_agree. */
+    if (dist_env_rank() > 0 &&
+        (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
+        return CLI_EXIT_FAIL;
+#endif
     struct run R;
     memset(&R, 0, sizeof R);
     struct train_job *J = &R.job;
@@ -251,12 +291,47 @@ main(int argc, char **argv)
     R.show = !cli.quiet && (cli_show_progress(&cli) || J->loss || J->validate);
     la_single_threaded();
     zio_install_signal_cleanup();
+#ifdef ALS_TRAIN_MPI
+    (void)run_search, (void)search;
+    struct dist *D;
+    if (dist_open(&D, &d) < 0)
+        cli_die_diag(&cli, &d);
+    int ranks = dist_size(D);
+    if (ranks > 1 && !strcmp(J->output, "-")) {
+        dist_close(D);
+        /* mpirun gives every rank a pty for stdout and mixes their streams */
+        cli_usage_error(&cli, "-o - with %d ranks: write the model to a file", ranks);
+    }
+    if (!cli.threads)
+        J->p.threads = dist_cores();
+    J->half_step = dist_half_step;
+    J->loss_of = dist_loss;
+    J->half_step_ctx = D;
+    dist_set_options(D, (J->loss ? 1u : 0u) | (J->init ? 2u : 0u));
+    if (dist_rank(D) > 0) /* rank 0 validates and writes */
+        J->output = J->validate = NULL;
+    int rc = train_run(J, &R.info, &d);
+    rc = dist_agree(D, rc, &d);
+    say_warm(&R);
+    struct dist_stats st;
+    dist_stats(D, &st);
+    dist_close(D);
+    if (rc < 0)
+        cli_die_diag(&cli, &d);
+    if (cli.verbose) {
+        uint64_t it = R.info.params.iters;
+        cli_warn(&cli, "%d ranks exchanged %" PRIu64 " bytes, %" PRIu64 " per iteration; rank "
+                 "0: %.3f s solving, %.3f s in MPI", st.ranks, st.bytes,
+                 it ? st.iter_bytes / it : 0, st.solve_seconds, st.mpi_seconds);
+    }
+#else
     if (search)
         return run_search(J, search);
     int rc = train_run(J, &R.info, &d);
     say_warm(&R);
     if (rc < 0)
         cli_die_diag(&cli, &d);
+#endif
     const struct als_params *u = &R.info.params;
     if (!R.show)
         cli_warn(&cli, "%" PRIu64 " users x %" PRIu64 " items, %u factors, %u iterations in "

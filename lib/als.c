@@ -480,26 +480,21 @@ als_foldin_release(struct als_foldin *f)
     memset(f, 0, sizeof *f);
 }
 
-double
-als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
+int
+als_loss_rows(const struct als_params *p, const struct csr *c, const struct model *m,
+              uint64_t from, uint64_t to, double *part)
 {
     uint32_t k = m->k;
-    uint64_t nu = m->users;
-    double *part = calloc(nu ? (size_t)nu : 1, sizeof *part);
     float *G = NULL;
-    if (!part)
-        return (double)NAN;
     if (p->implicit) {
         G = xmem_alloc_aligned((size_t)k * k * sizeof *G);
-        if (!G) {
-            free(part);
-            return (double)NAN;
-        }
+        if (!G)
+            return ALS_ENOMEM;
         la_gram(m->items, k, m->V, 1.0f, 0.0f, G);
     }
     unsigned nthreads = p->threads ? p->threads : 1;
 #pragma omp parallel for schedule(dynamic, 64) num_threads(nthreads)
-    for (uint64_t u = 0; u < nu; u++) {
+    for (uint64_t u = from; u < to; u++) {
         const float *x = m->U + u * k;
         double s = 0;
         if (p->implicit) {
@@ -526,10 +521,19 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
         if (!p->implicit && m->biases)
             reg += (double)m->ub[u] * (double)m->ub[u];
         s += p->lambda * (p->implicit ? 1.0 : (double)n) * reg;
-        part[u] = s;
+        part[u - from] = s;
     }
+    free(G);
+    return 0;
+}
+
+double
+als_loss_total(const struct als_params *p, const struct csr *c, const struct model *m,
+               const double *part)
+{
+    uint32_t k = m->k;
     double loss = 0;
-    for (uint64_t u = 0; u < nu; u++)
+    for (uint64_t u = 0; u < m->users; u++)
         loss += part[u];
     for (uint64_t i = 0; i < m->items; i++) {
         const float *y = m->V + i * k;
@@ -539,7 +543,16 @@ als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
         double n = (double)(c->t.ptr[i + 1] - c->t.ptr[i]);
         loss += p->lambda * (p->implicit ? 1.0 : n) * reg;
     }
+    return loss;
+}
+
+double
+als_loss(const struct als_params *p, const struct csr *c, const struct model *m)
+{
+    double *part = calloc(m->users ? (size_t)m->users : 1, sizeof *part);
+    double loss = (double)NAN;
+    if (part && als_loss_rows(p, c, m, 0, m->users, part) == 0)
+        loss = als_loss_total(p, c, m, part);
     free(part);
-    free(G);
     return loss;
 }

@@ -88,6 +88,15 @@ int als_half_step(const struct als_params *p, const struct csr *c, struct model 
  * (sum n_u (|x_u|^2 + b_u^2) + sum n_i (|y_i|^2 + b_i^2)). Summed in a fixed order. */
 double als_loss(const struct als_params *p, const struct csr *c, const struct model *m);
 
+/* als_loss in two parts, for a run that splits the users: the terms of users [from, to)
+ * into part[0 .. to - from) (ALS_ENOMEM), then the objective from the terms of every user
+ * (part[0 .. users)), summed in user order, then the items' terms: the same sums in the
+ * same order as als_loss, so the value does not depend on how the users were split. */
+int als_loss_rows(const struct als_params *p, const struct csr *c, const struct model *m,
+                  uint64_t from, uint64_t to, double *part) ALS_MUSTCHECK;
+double als_loss_total(const struct als_params *p, const struct csr *c, const struct model *m,
+                      const double *part);
+
 /*
  * Fold-in: the factors of one user from a history, by one exact (Cholesky) solve against
  * the model's item factors, the very system a training half-step builds for a user with

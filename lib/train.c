@@ -204,7 +204,9 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
             goto out;
         struct train_progress pr = { .iteration = it, .iterations = p->iters };
         pr.seconds = progress_seconds() - ts;
-        pr.loss = job->loss ? als_loss(p, c, m) : (double)NAN;
+        pr.loss = !job->loss      ? (double)NAN
+                  : job->loss_of ? job->loss_of(job->half_step_ctx, p, c, m)
+                                 : als_loss(p, c, m);
         if (test && (rc = validate(p, c, test, m, lo, hi, &pr, d)) < 0)
             goto out;
         info->last = pr;

@@ -62,6 +62,10 @@ struct train_job {
     int (*half_step)(void *ctx, const struct als_params *p, const struct csr *c,
                      struct model *m, int side, uint64_t from, uint64_t to, struct diag *d);
     void *half_step_ctx;
+    /* The training objective for --loss, given half_step_ctx; NULL is als_loss. A
+     * distributed driver sums its ranks' per-user terms (als_loss_rows) in user order. */
+    double (*loss_of)(void *ctx, const struct als_params *p, const struct csr *c,
+                      const struct model *m);
     /* When not NULL, the trained model is handed back here (model_free releases it)
      * instead of being freed; it is saved too when output is set. */
     struct model **keep;

@@ -4,6 +4,10 @@
 : "${ALS_TOP:=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}"
 DATA="$ALS_TOP/tests/data"
 
+# Open MPI, for als-train-mpi's tests and man page EXAMPLES (make MPI=1): ranks may run as
+# root (both variables are needed) and talk over shared memory only, no TCP listener.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_btl=self,vader
+
 # Every test runs in its own scratch directory: call from setup().
 als_setup() {
     cd "$BATS_TEST_TMPDIR" || return 1
