@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "csv.h"
 #include "mapper.h"
 #include "progress.h"
@@ -326,7 +327,9 @@ mapjob_dump(const char *vocab, int items, FILE *out, struct diag *d)
     int rc;
 
     vocabdir_init(&vd);
-    if ((rc = vocabdir_load(&vd, vocab, 0, d)) < 0)
+    /* Every checksum before the first line: a damaged body would otherwise be printed as
+     * if valid, and half a dump is worse than none. */
+    if ((rc = vocabdir_load(&vd, vocab, AFILE_VERIFY, d)) < 0)
         goto out;
     v = items ? &vd.items : &vd.users;
     for (uint64_t i = 0; i < v->n; i++) {

@@ -1439,3 +1439,32 @@ kill_at_various_moments() {
     assert_empty "$output" "-q on a terminal"
     cmp out.trp out3.trp
 }
+
+# flip_byte FILE OFFSET: invert every bit of one byte in place
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+    printf "\\x$(printf %02x $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+@test "map: --dump verifies every checksum first: a flipped byte in any section is exit 1, nothing printed" {
+    als-map -q -V v --text "$DATA/map-basic.csv" >/dev/null
+    local f=users.1.vocab nsec tried=0 sec off size pos
+    assert_file_exists "v/$f"
+    # The section ranges from the file's own directory (als-formats(5)): entries of 32
+    # bytes at 72, offset and size as u64 at +8 and +16.
+    nsec=$(od -An -tu4 -j64 -N4 "v/$f" | tr -d ' ')
+    assert_eq 3 "$nsec" "sections in a vocabulary"
+    for ((sec = 0; sec < nsec; sec++)); do
+        read -r off size < <(od -An -tu8 -j$((72 + 32 * sec + 8)) -N16 "v/$f")
+        for ((pos = off; pos < off + size; pos++)); do
+            rm -rf w && cp -r v w
+            flip_byte "w/$f" "$pos"
+            run -1 --separate-stderr als-map --dump users -V w
+            assert_empty "$output" "output with byte $pos flipped" || return 1
+            assert_contains "$stderr" "w/$f" || return 1
+            tried=$((tried + 1))
+        done
+    done
+    assert_eq 173 "$tried" "bytes flipped"
+}
