@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -584,6 +586,78 @@ zio_install_signal_cleanup(void)
     }
 }
 
+/* ---- temporaries: TARGET.als-tmp.XXXXXX, held by their writer's flock ---- */
+
+static const char tmp_digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+static int
+same_inode(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Lock a just-created temporary and check that the name is still that file: a writer
+ * cleaning up may have locked and removed it between our open and our flock (it cannot
+ * tell a new file from a dead writer's). 1: held; 0: lost, try another name; -1: errno. */
+static int
+claim_temp(int fd, const char *tmp_path)
+{
+    struct stat mine, named;
+    int rc;
+    while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+        ;
+    if (rc < 0 || fstat(fd, &mine) < 0)
+        return -1;
+    if (lstat(tmp_path, &named) < 0)
+        return errno == ENOENT ? 0 : -1;
+    return same_inode(&mine, &named) ? 1 : 0;
+}
+
+int
+zio_is_temp_of(const char *name, const char *base)
+{
+    size_t b = strlen(base), k = strlen(ZIO_TMP_INFIX);
+    if (strncmp(name, base, b) != 0 || strncmp(name + b, ZIO_TMP_INFIX, k) != 0)
+        return 0;
+    const char *r = name + b + k;
+    if (strlen(r) != ZIO_TMP_RANDOM)
+        return 0;
+    for (; *r; r++)
+        if (!memchr(tmp_digits, *r, sizeof tmp_digits - 1))
+            return 0;
+    return 1;
+}
+
+/* Remove the temporaries of path that killed writers left: a live writer holds the
+ * flock on its temporary until it is renamed, and the kernel drops it when the process
+ * dies, so whatever we can lock has no writer. Best effort: an error leaves the file. */
+static void
+remove_stale_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char *dname = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+    DIR *dir = dname ? opendir(dname) : NULL;
+    free(dname);
+    if (!dir)
+        return;
+    int dfd = dirfd(dir);
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (!zio_is_temp_of(e->d_name, base))
+            continue;
+        int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat held, named;
+        if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0
+            && fstatat(dfd, e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0
+            && same_inode(&held, &named))
+            unlinkat(dfd, e->d_name, 0);
+        close(fd); /* drops the lock */
+    }
+    closedir(dir);
+}
+
 static int
 write_all(int fd, const unsigned char *p, size_t n)
 {
@@ -641,38 +715,55 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         return 0;
     }
     size_t n = strlen(path);
-    o->tmp_path = malloc(n + 8);
+    o->tmp_path = malloc(n + ZIO_TMP_SUFFIX_LEN + 1);
     if (!o->tmp_path) {
         zio_out_abort(o);
         return diag_set(d, ALS_ENOMEM, "out of memory");
     }
+    remove_stale_temps(path);
     /* The temporary name is registered for the signal handler before the file exists,
      * so that no moment leaves a file the handler does not know (unlinking a name that
      * does not exist yet is harmless). Hence our own names instead of mkstemp(). */
-    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     static unsigned long counter;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
     memcpy(o->tmp_path, path, n);
+    memcpy(o->tmp_path + n, ZIO_TMP_INFIX, strlen(ZIO_TMP_INFIX));
+    char *rnd = o->tmp_path + n + strlen(ZIO_TMP_INFIX);
     mode_t mask = umask(0);
     umask(mask);
+    int err = EEXIST;
     for (int attempt = 0; attempt < 100; attempt++) {
         x = (x ^ ++counter) * 0x9e3779b97f4a7c15ull;
         x ^= x >> 29;
-        o->tmp_path[n] = '.';
-        for (int i = 0; i < 6; i++)
-            o->tmp_path[n + 1 + i] = digits[(x >> (6 * i)) % 62];
-        o->tmp_path[n + 7] = '\0';
+        for (int i = 0; i < ZIO_TMP_RANDOM; i++)
+            rnd[i] = tmp_digits[(x >> (6 * i)) % 62];
+        rnd[ZIO_TMP_RANDOM] = '\0';
         o->slot = tmp_register(o->tmp_path);
         o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666 & ~mask);
-        if (o->fd >= 0 || errno != EEXIST)
+        err = errno;
+        if (o->fd >= 0) {
+            int held = claim_temp(o->fd, o->tmp_path);
+            if (held > 0)
+                break;
+            err = held < 0 ? errno : EEXIST;
+            close(o->fd);
+            o->fd = -1;
+            if (held < 0) {
+                unlink(o->tmp_path); /* still ours: flock itself failed */
+                break;
+            }
+            /* Another writer took it for a dead one's between our open and our lock and
+             * removed it; the name may already be someone else's: try another. */
+        } else if (err != EEXIST) {
             break;
+        }
         tmp_unregister(o->slot); /* someone else's file: never unlink it */
         o->slot = -1;
     }
     if (o->fd < 0) {
-        int rc = diag_set_errno(d, ALS_EIO, errno, "cannot create '%s'", path);
+        int rc = diag_set_errno(d, ALS_EIO, err, "cannot create '%s'", path);
         tmp_unregister(o->slot);
         o->slot = -1;
         free(o->tmp_path);
@@ -763,14 +854,21 @@ zio_out_commit(struct zio_out *o, struct diag *d)
     }
     if (fsync(o->fd) < 0 && errno != EINVAL)
         return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
+    /* The lock lives on a duplicate through the rename: between close and rename the
+     * temporary would look abandoned to another writer of the same target. */
+    int keep = fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
+    if (keep < 0)
+        return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
     if (close(o->fd) < 0) {
-        o->fd = -1;
+        o->fd = keep;
         return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
     }
-    o->fd = -1;
+    o->fd = keep;
     if (rename(o->tmp_path, o->path) < 0)
         return diag_set_errno(d, ALS_EIO, errno, "cannot rename '%s' to '%s'", o->tmp_path,
                               o->path);
+    close(o->fd);
+    o->fd = -1;
     o->committed = 1;
     tmp_unregister(o->slot);
     o->slot = -1;

@@ -58,13 +58,23 @@ int zio_in_is_gzip(const struct zio_in *in);
 void zio_in_close(struct zio_in *in);
 
 /*
- * Atomic output. zio_out_open creates "PATH.XXXXXX" beside path; zio_out_commit
- * flushes, fsyncs, renames it over path and fsyncs the directory. zio_out_abort
- * (a no-op after commit) unlinks the temporary file, and so does SIGINT, SIGTERM,
- * SIGHUP or SIGPIPE once zio_install_signal_cleanup has run. Path "-" is stdout, and
- * an existing path that is not a regular file (/dev/null, a FIFO) is opened as it is:
- * both are written directly, without atomicity.
+ * Atomic output. zio_out_open creates the temporary "PATH.als-tmp.XXXXXX" beside path
+ * (X: six of [0-9a-zA-Z]) and holds an flock(LOCK_EX) on it; zio_out_commit flushes,
+ * fsyncs, renames it over path and fsyncs the directory. zio_out_abort (a no-op after
+ * commit) unlinks the temporary file, and so does SIGINT, SIGTERM, SIGHUP or SIGPIPE
+ * once zio_install_signal_cleanup has run. A SIGKILLed writer cannot: zio_out_open first
+ * removes every temporary of the same path that it can lock (its writer is gone; a live
+ * writer's lock makes it skip the file). Path "-" is stdout, and an existing path that is
+ * not a regular file (/dev/null, a FIFO) is opened as it is: both are written directly,
+ * without atomicity.
  */
+#define ZIO_TMP_INFIX ".als-tmp."
+#define ZIO_TMP_RANDOM 6
+#define ZIO_TMP_SUFFIX_LEN (sizeof ZIO_TMP_INFIX - 1 + ZIO_TMP_RANDOM)
+
+/* Is the directory entry name a temporary of the target whose base name is base? */
+int zio_is_temp_of(const char *name, const char *base);
+
 struct zio_out {
     int fd;
     int is_stdout; /* written in place: stdout, or a path that is not a regular file */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -408,12 +409,12 @@ TEST(out_commit_via_temporary_beside_target)
 {
     const char *p = tpath("out.txt");
     char pat[600];
-    snprintf(pat, sizeof pat, "%s.??????", p);
+    snprintf(pat, sizeof pat, "%s.als-tmp.??????", p);
     struct zio_out o;
     struct diag d;
     unlink(p);
     T_OK(zio_out_open(&o, p, &d));
-    /* While open: one temporary "out.txt.XXXXXX" in the same directory, no target. */
+    /* While open: one temporary "out.txt.als-tmp.XXXXXX" in the same directory, no target. */
     T_EQ_INT(count_matches(pat), 1);
     T_TRUE(o.tmp_path != NULL && strncmp(o.tmp_path, p, strlen(p)) == 0);
     T_TRUE(access(p, F_OK) != 0);
@@ -431,11 +432,71 @@ TEST(out_commit_via_temporary_beside_target)
     T_TRUE(access(p, F_OK) == 0);
 }
 
+/* What a SIGKILLed writer leaves: its temporary, no longer locked by anyone. */
+TEST(out_open_removes_dead_writers_temporaries_only)
+{
+    const char *p = tpath("st.bin");
+    const char *dead = tpath("st.bin.als-tmp.a1B2c3");
+    const char *live = tpath("st.bin.als-tmp.zzzzzz");
+    /* Not temporaries of st.bin: another target's, the old unlockable-by-name style, a
+     * wrong length, a character outside the alphabet. */
+    const char *others[] = { tpath("st.bin2.als-tmp.a1B2c3"), tpath("st.bin.a1B2c3"),
+                             tpath("st.bin.als-tmp.a1B2c"), tpath("st.bin.als-tmp.a1B2c-"),
+                             tpath("xst.bin.als-tmp.a1B2c3") };
+    struct zio_out o;
+    struct diag d;
+    T_OK(spit(dead, "half", 4));
+    T_OK(spit(live, "busy", 4));
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        T_OK(spit(others[i], "x", 1));
+    /* A live writer holds its lock on its own open file description. */
+    int lfd = open(live, O_RDONLY);
+    T_TRUE(lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) == 0);
+
+    T_OK(zio_out_open(&o, p, &d));
+    T_TRUE(access(dead, F_OK) != 0);
+    T_TRUE(access(live, F_OK) == 0);
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        T_TRUE(access(others[i], F_OK) == 0);
+    /* Our own temporary is locked as well: a second writer of st.bin leaves it. */
+    struct zio_out o2;
+    T_OK(zio_out_open(&o2, p, &d));
+    T_TRUE(access(o.tmp_path, F_OK) == 0);
+    T_OK(zio_out_write(&o2, "two", 3, &d));
+    T_OK(zio_out_commit(&o2, &d));
+    T_TRUE(access(o.tmp_path, F_OK) == 0);
+    T_OK(zio_out_write(&o, "one", 3, &d));
+    T_OK(zio_out_commit(&o, &d));
+    size_t len;
+    unsigned char *b = slurp(p, &len);
+    T_EQ_MEM(b, len, "one", 3);
+    free(b);
+
+    /* Once its writer is gone (the lock released), the next writer removes it. */
+    close(lfd);
+    T_TRUE(access(live, F_OK) == 0);
+    T_OK(zio_out_open(&o, p, &d));
+    zio_out_abort(&o);
+    T_TRUE(access(live, F_OK) != 0);
+    T_TRUE(access(p, F_OK) == 0);
+}
+
+TEST(out_is_temp_of)
+{
+    T_TRUE(zio_is_temp_of("a.csr.als-tmp.Zz09aQ", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz09a", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz09aQQ", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz0.aQ", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz09aQ", "a.cs"));
+    T_TRUE(!zio_is_temp_of("a.csr", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.Zz09aQ", "a.csr"));
+}
+
 TEST(out_abort_keeps_previous_file)
 {
     const char *p = tpath("keep.txt");
     char pat[600];
-    snprintf(pat, sizeof pat, "%s.??????", p);
+    snprintf(pat, sizeof pat, "%s.als-tmp.??????", p);
     struct zio_out o;
     struct diag d;
     T_OK(spit(p, "old\n", 4));
