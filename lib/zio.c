@@ -590,6 +590,21 @@ zio_install_signal_cleanup(void)
 
 static const char tmp_digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 
+/* ZIO_TMP_RANDOM characters and a NUL at rnd, different on every call. */
+static void
+tmp_random(char *rnd)
+{
+    static unsigned long counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    x = (x ^ ++counter) * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    for (int i = 0; i < ZIO_TMP_RANDOM; i++)
+        rnd[i] = tmp_digits[(x >> (6 * i)) % 62];
+    rnd[ZIO_TMP_RANDOM] = '\0';
+}
+
 static int
 same_inode(const struct stat *a, const struct stat *b)
 {
@@ -724,10 +739,6 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
     /* The temporary name is registered for the signal handler before the file exists,
      * so that no moment leaves a file the handler does not know (unlinking a name that
      * does not exist yet is harmless). Hence our own names instead of mkstemp(). */
-    static unsigned long counter;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
     memcpy(o->tmp_path, path, n);
     memcpy(o->tmp_path + n, ZIO_TMP_INFIX, strlen(ZIO_TMP_INFIX));
     char *rnd = o->tmp_path + n + strlen(ZIO_TMP_INFIX);
@@ -735,11 +746,7 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
     umask(mask);
     int err = EEXIST;
     for (int attempt = 0; attempt < 100; attempt++) {
-        x = (x ^ ++counter) * 0x9e3779b97f4a7c15ull;
-        x ^= x >> 29;
-        for (int i = 0; i < ZIO_TMP_RANDOM; i++)
-            rnd[i] = tmp_digits[(x >> (6 * i)) % 62];
-        rnd[ZIO_TMP_RANDOM] = '\0';
+        tmp_random(rnd);
         o->slot = tmp_register(o->tmp_path);
         o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666 & ~mask);
         err = errno;
@@ -842,16 +849,13 @@ fsync_parent_dir(const char *path)
     free(dir);
 }
 
-int
-zio_out_commit(struct zio_out *o, struct diag *d)
+/* Everything but the rename: flushed, on disk, closed (its lock kept on a duplicate). */
+static int
+commit_prepare(struct zio_out *o, struct diag *d)
 {
     int rc = flush_buf(o, d);
-    if (rc < 0)
+    if (rc < 0 || o->is_stdout)
         return rc;
-    if (o->is_stdout) {
-        o->committed = 1;
-        return 0;
-    }
     if (fsync(o->fd) < 0 && errno != EINVAL)
         return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
     /* The lock lives on a duplicate through the rename: between close and rename the
@@ -864,18 +868,149 @@ zio_out_commit(struct zio_out *o, struct diag *d)
         return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
     }
     o->fd = keep;
+    return 0;
+}
+
+static int
+commit_rename(struct zio_out *o, struct diag *d)
+{
+    if (o->is_stdout)
+        return 0;
     if (rename(o->tmp_path, o->path) < 0)
         return diag_set_errno(d, ALS_EIO, errno, "cannot rename '%s' to '%s'", o->tmp_path,
                               o->path);
+    return 0;
+}
+
+/* After the rename: the directory synced, the lock dropped, the memory released. */
+static void
+commit_finish(struct zio_out *o)
+{
+    o->committed = 1;
+    if (o->is_stdout)
+        return; /* its fd is closed by zio_out_abort, or is stdout's */
     close(o->fd);
     o->fd = -1;
-    o->committed = 1;
     tmp_unregister(o->slot);
     o->slot = -1;
     fsync_parent_dir(o->path);
     zio_out_abort(o); /* releases memory only, now that it is committed */
     o->committed = 1;
+}
+
+int
+zio_out_commit(struct zio_out *o, struct diag *d)
+{
+    int rc;
+    if ((rc = commit_prepare(o, d)) < 0 || (rc = commit_rename(o, d)) < 0)
+        return rc;
+    commit_finish(o);
     return 0;
+}
+
+/* Keep the file at path under a new temporary name of it (a hard link), locked like a
+ * writer's temporary so that nobody removes it while we may still need it, and so that
+ * the next writer of path removes it if we die. *bak stays NULL when there is no file. */
+static int
+keep_backup(const char *path, char **bak, int *bak_fd, struct diag *d)
+{
+    struct stat st;
+    *bak = NULL;
+    *bak_fd = -1;
+    if (lstat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return diag_set_errno(d, ALS_EIO, errno, "cannot keep the previous '%s'", path);
+    }
+    size_t n = strlen(path);
+    char *name = malloc(n + ZIO_TMP_SUFFIX_LEN + 1);
+    if (!name)
+        return diag_set(d, ALS_ENOMEM, "out of memory");
+    memcpy(name, path, n);
+    memcpy(name + n, ZIO_TMP_INFIX, strlen(ZIO_TMP_INFIX));
+    char *rnd = name + n + strlen(ZIO_TMP_INFIX);
+    int err = EEXIST;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        tmp_random(rnd);
+        if (link(path, name) < 0) {
+            err = errno;
+            if (err == EEXIST)
+                continue;
+            break;
+        }
+        int fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int held = fd >= 0 ? claim_temp(fd, name) : -1;
+        err = errno;
+        if (held > 0) {
+            *bak = name;
+            *bak_fd = fd;
+            return 0;
+        }
+        if (fd >= 0)
+            close(fd);
+        if (held < 0) {
+            unlink(name);
+            break;
+        }
+    }
+    free(name);
+    return diag_set_errno(d, ALS_EIO, err, "cannot keep the previous '%s' (a hard link beside it)",
+                          path);
+}
+
+int
+zio_out_commit_pair(struct zio_out *a, struct zio_out *b, struct diag *d)
+{
+    char *bak = NULL;
+    int bak_fd = -1, rc;
+    sigset_t old;
+    if ((rc = commit_prepare(a, d)) < 0 || (rc = commit_prepare(b, d)) < 0)
+        return rc;
+    if (!a->is_stdout && (rc = keep_backup(a->path, &bak, &bak_fd, d)) < 0)
+        return rc;
+    /* An interrupt between the two renames would leave one new file and one old: the
+     * cleanup signals wait until both are done or undone. */
+    block_signals(&old);
+    if ((rc = commit_rename(a, d)) < 0)
+        goto out;
+    /* a's temporary name is gone now: its abort must not remove what may be another's. */
+    tmp_unregister(a->slot);
+    a->slot = -1;
+    free(a->tmp_path);
+    a->tmp_path = NULL;
+    if ((rc = commit_rename(b, d)) < 0) {
+        /* Undo the first: the previous file goes back by one rename, or the new one goes
+         * away when there was none. */
+        int undo = a->is_stdout ? 0 : bak ? rename(bak, a->path) : unlink(a->path);
+        if (undo < 0) {
+            int e = errno;
+            char first[512];
+            snprintf(first, sizeof first, "%s", d ? d->msg : "");
+            if (bak)
+                diag_set_errno(d, ALS_EIO, e, "%s; '%s' is new and its previous version is '%s'",
+                               first, a->path, bak);
+            else
+                diag_set_errno(d, ALS_EIO, e, "%s; '%s' is new and could not be removed", first,
+                               a->path);
+            free(bak); /* the file stays, for the user */
+            bak = NULL;
+        } else if (bak) {
+            free(bak); /* renamed back into place */
+            bak = NULL;
+        }
+        fsync_parent_dir(a->path);
+        goto out;
+    }
+    commit_finish(a);
+    commit_finish(b);
+out:
+    if (bak_fd >= 0)
+        close(bak_fd);
+    if (bak) /* the previous a: committed over, or never replaced */
+        unlink(bak);
+    free(bak);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 void

@@ -92,6 +92,13 @@ int zio_out_write(struct zio_out *o, const void *p, size_t n, struct diag *d) AL
 /* Write zero bytes until the output offset is a multiple of align. */
 int zio_out_pad(struct zio_out *o, size_t align, struct diag *d) ALS_MUSTCHECK;
 int zio_out_commit(struct zio_out *o, struct diag *d) ALS_MUSTCHECK;
+/* Commit two outputs together (als-csr's training and test parts): both are flushed and
+ * fsynced before either is renamed, the previous a is kept as a hard link beside it
+ * (a temporary name of a) until b is renamed too, and put back if b's rename fails, so
+ * that an error leaves both previous files. Only a crash between the two renames can
+ * leave a new and b old (and the previous a under a temporary name, removed by its next
+ * writer). On error both need zio_out_abort as usual. */
+int zio_out_commit_pair(struct zio_out *a, struct zio_out *b, struct diag *d) ALS_MUSTCHECK;
 void zio_out_abort(struct zio_out *o);
 
 /* Install signal handlers that unlink every open temporary output, then die by the

@@ -386,6 +386,32 @@ flip_byte() {
     assert_output ""
 }
 
+@test "csr: a split that cannot write its training part leaves both files as they were" {
+    als-gen-log -n 20000 -o log.csv
+    als-map -q -H -V v -o t.trp log.csv
+    als-csr -q --test-fraction 0.1 --seed 1 --test te.csr -o tr.csr t.trp
+    cp te.csr te.old
+    cp tr.csr tr.old
+    local te tr lim
+    te=$(stat -c %s te.csr)
+    tr=$(stat -c %s tr.csr)
+    # A file size limit between the two sizes (1 KiB units): the test part fits, the
+    # training part cannot be written (EFBIG, SIGXFSZ ignored), as on a full disk.
+    lim=$(((te + tr) / 2 / 1024))
+    ((te < lim * 1024 && tr > lim * 1024)) || _fail "sizes $te and $tr do not bracket $lim KiB"
+    run -1 --separate-stderr bash -c "trap '' XFSZ; ulimit -f $lim
+        exec als-csr -q --test-fraction 0.1 --seed 2 --test te.csr -o tr.csr t.trp"
+    assert_contains "$stderr" "tr.csr"
+    cmp te.old te.csr
+    cmp tr.old tr.csr
+    no_temp_files .
+    # Without the limit the same command replaces both.
+    run -0 als-csr -q --test-fraction 0.1 --seed 2 --test te.csr -o tr.csr t.trp
+    run -1 cmp -s te.old te.csr
+    run -1 cmp -s tr.old tr.csr
+    no_temp_files .
+}
+
 @test "csr: split usage errors exit 2 and write nothing; --by-time without times exits 1" {
     split_fixture
     run -2 --separate-stderr als-csr --test te.csr -o tr.csr s.tsv

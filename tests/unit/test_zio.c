@@ -492,6 +492,83 @@ TEST(out_is_temp_of)
     T_TRUE(!zio_is_temp_of("a.csr.Zz09aQ", "a.csr"));
 }
 
+/* The n-th rename from now fails (EXDEV), 0: none. This definition takes the place of
+ * libc's for libals.a too, so zio's own renames are the ones counted. */
+static int fail_rename_at;
+
+int
+rename(const char *from, const char *to)
+{
+    if (fail_rename_at > 0 && --fail_rename_at == 0) {
+        errno = EXDEV;
+        return -1;
+    }
+    return renameat(AT_FDCWD, from, AT_FDCWD, to);
+}
+
+/* Commit "A1"/"B1" over a and b (absent when old_a is NULL) with the n-th rename failing. */
+static int
+pair_with_failure(const char *a, const char *b, const char *old_a, int n, struct diag *d)
+{
+    struct zio_out oa, ob;
+    int rc;
+    unlink(a);
+    if (old_a)
+        T_OK(spit(a, old_a, strlen(old_a)));
+    T_OK(spit(b, "B0", 2));
+    T_OK(zio_out_open(&oa, a, d));
+    T_OK(zio_out_open(&ob, b, d));
+    T_OK(zio_out_write(&oa, "A1", 2, d));
+    T_OK(zio_out_write(&ob, "B1", 2, d));
+    fail_rename_at = n;
+    rc = zio_out_commit_pair(&oa, &ob, d);
+    fail_rename_at = 0;
+    zio_out_abort(&ob);
+    zio_out_abort(&oa);
+    return rc;
+}
+
+static void
+check_content(const char *path, const char *want)
+{
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    T_TRUE(b != NULL);
+    if (b)
+        T_EQ_MEM(b, len, want, strlen(want));
+    free(b);
+}
+
+TEST(out_commit_pair_changes_both_or_neither)
+{
+    const char *a = tpath("pa.csr"), *b = tpath("pb.csr");
+    char pat[600];
+    snprintf(pat, sizeof pat, "%s/p?.csr.*", t_dir);
+    struct diag d;
+
+    /* The second rename fails: the first is put back. */
+    T_EQ_INT(pair_with_failure(a, b, "A0", 2, &d), ALS_EIO);
+    check_content(a, "A0");
+    check_content(b, "B0");
+    T_TRUE(strstr(d.msg, "pb.csr") != NULL);
+    T_EQ_INT(count_matches(pat), 0);
+    /* The first fails: nothing was replaced. */
+    T_EQ_INT(pair_with_failure(a, b, "A0", 1, &d), ALS_EIO);
+    check_content(a, "A0");
+    check_content(b, "B0");
+    T_EQ_INT(count_matches(pat), 0);
+    /* No previous first file: the new one goes away again. */
+    T_EQ_INT(pair_with_failure(a, b, NULL, 2, &d), ALS_EIO);
+    T_TRUE(access(a, F_OK) != 0);
+    check_content(b, "B0");
+    T_EQ_INT(count_matches(pat), 0);
+    /* No failure: both new, the backup gone. */
+    T_OK(pair_with_failure(a, b, "A0", 0, &d));
+    check_content(a, "A1");
+    check_content(b, "B1");
+    T_EQ_INT(count_matches(pat), 0);
+}
+
 TEST(out_abort_keeps_previous_file)
 {
     const char *p = tpath("keep.txt");
