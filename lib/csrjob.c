@@ -49,6 +49,9 @@ csrjob_run(const struct csrjob_opts *o, struct csrjob_stats *st, struct diag *d)
     struct progress pr;
     progress_init(&pr, o->progress, o->progress_ctx);
     memset(st, 0, sizeof *st);
+    const char *outs[] = { o->output, o->test };
+    if ((rc = zio_check_distinct(outs, 2, &o->input, 1, d)) < 0)
+        goto out;
     if ((rc = triples_read_coo_progress(o->input, &coo, &rows, &cols, &pr, d)) < 0)
         goto out;
     if (o->vocab) {

@@ -257,6 +257,9 @@ mapjob_run(const struct mapjob_opts *o, struct mapjob_stats *st, struct diag *d)
     int out_open = 0, rc;
 
     memset(st, 0, sizeof *st);
+    /* Replacing a log with its own triples would lose it. */
+    if ((rc = zio_check_distinct(&o->output, 1, o->inputs, (size_t)o->ninputs, d)) < 0)
+        return rc;
     vocabdir_init(&vd);
     /* A failed lock leaves what it made: the directory is removed only once it is ours. */
     if (o->mode != MAPJOB_FROZEN && (rc = vocabdir_lock(&vd, o->vocab, d)) < 0) {

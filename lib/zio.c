@@ -1032,3 +1032,129 @@ zio_out_abort(struct zio_out *o)
     o->slot = -1;
     o->committed = committed;
 }
+
+/* ---- outputs that are another output or an input under another spelling ---- */
+
+enum { ID_NONE, ID_INODE, ID_PATH, ID_STDOUT };
+
+struct file_id {
+    int kind;
+    dev_t dev;
+    ino_t ino;
+    char *path; /* ID_PATH: the directory resolved, then the base name */
+};
+
+/* The directory of p resolved (realpath) with p's base name; NULL when the directory
+ * cannot be resolved (then nothing can be written there either). */
+static char *
+resolve_absent(const char *p)
+{
+    const char *slash = strrchr(p, '/');
+    const char *base = slash ? slash + 1 : p;
+    char *dir = slash ? strndup(p, (size_t)(slash - p) + (slash == p)) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    char *out = NULL;
+    if (real && (out = malloc(strlen(real) + strlen(base) + 2)))
+        sprintf(out, "%s/%s", real, base);
+    free(dir);
+    free(real);
+    return out;
+}
+
+/* What a path names: an existing regular file by its inode, an absent one (or a
+ * dangling link's target) by its resolved path, "-" among outputs as stdout. Anything
+ * else (a device, a FIFO, standard input) has no identity to compare. */
+static int
+file_id_of(struct file_id *id, const char *path, int output)
+{
+    struct stat st;
+    char *p = NULL;
+    memset(id, 0, sizeof *id);
+    if (!path || (!output && strcmp(path, "-") == 0))
+        return 0;
+    if (strcmp(path, "-") == 0) {
+        id->kind = ID_STDOUT;
+        return 0;
+    }
+    if (stat(path, &st) == 0) {
+        if (S_ISREG(st.st_mode)) {
+            id->kind = ID_INODE;
+            id->dev = st.st_dev;
+            id->ino = st.st_ino;
+        }
+        return 0;
+    }
+    /* Absent: follow a dangling link by hand to the name that would be created. */
+    if (!(p = strdup(path)))
+        return -1;
+    for (int hops = 0; hops < 40 && lstat(p, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(p, target, sizeof target - 1);
+        if (n < 0)
+            break;
+        target[n] = '\0';
+        const char *slash = strrchr(p, '/');
+        char *next;
+        if (target[0] == '/' || !slash) {
+            next = strdup(target);
+        } else {
+            size_t dl = (size_t)(slash - p) + 1;
+            next = malloc(dl + (size_t)n + 1);
+            if (next) {
+                memcpy(next, p, dl);
+                memcpy(next + dl, target, (size_t)n + 1);
+            }
+        }
+        free(p);
+        if (!(p = next))
+            return -1;
+    }
+    id->path = resolve_absent(p);
+    free(p);
+    if (id->path)
+        id->kind = ID_PATH;
+    return 0;
+}
+
+static int
+file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+    if (a->kind == ID_NONE || a->kind != b->kind)
+        return 0;
+    if (a->kind == ID_INODE)
+        return a->dev == b->dev && a->ino == b->ino;
+    if (a->kind == ID_PATH)
+        return strcmp(a->path, b->path) == 0;
+    return 1; /* stdout twice */
+}
+
+int
+zio_check_distinct(const char *const *outs, size_t nouts, const char *const *ins, size_t nins,
+                   struct diag *d)
+{
+    size_t n = nouts + nins;
+    struct file_id *id = calloc(n ? n : 1, sizeof *id);
+    int rc = 0;
+    if (!id)
+        return diag_set(d, ALS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (file_id_of(&id[i], i < nouts ? outs[i] : ins[i - nouts], i < nouts) < 0)
+            rc = diag_set(d, ALS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nouts && rc == 0; i++)
+        for (size_t j = i + 1; j < n && rc == 0; j++) {
+            if (!file_id_equal(&id[i], &id[j]))
+                continue;
+            if (j < nouts)
+                rc = diag_set(d, ALS_EUSAGE,
+                              "'%s' and '%s' are the same file: two outputs cannot share it",
+                              outs[i], outs[j]);
+            else
+                rc = diag_set(d, ALS_EUSAGE,
+                              "output '%s' is the input '%s': writing it would lose that input",
+                              outs[i], ins[j - nouts]);
+        }
+    for (size_t i = 0; i < n; i++)
+        free(id[i].path);
+    free(id);
+    return rc;
+}

@@ -101,6 +101,14 @@ int zio_out_commit(struct zio_out *o, struct diag *d) ALS_MUSTCHECK;
 int zio_out_commit_pair(struct zio_out *a, struct zio_out *b, struct diag *d) ALS_MUSTCHECK;
 void zio_out_abort(struct zio_out *o);
 
+/* Refuse an output that is another output or one of the inputs under any spelling
+ * (./x, a symlink, a hard link): compared by device and inode, or by the resolved path
+ * when absent. ALS_EUSAGE naming both, or ALS_ENOMEM. NULL entries are skipped; "-" is
+ * stdout among outputs (twice is refused) and stdin among inputs (never an output).
+ * Paths that are not regular files (/dev/null, a FIFO) are never refused. */
+int zio_check_distinct(const char *const *outs, size_t nouts, const char *const *ins,
+                       size_t nins, struct diag *d) ALS_MUSTCHECK;
+
 /* Install signal handlers that unlink every open temporary output, then die by the
  * signal as before. Call once from main. */
 void zio_install_signal_cleanup(void);

@@ -1526,3 +1526,18 @@ flip_byte() {
     done
     assert_eq 173 "$tried" "bytes flipped"
 }
+
+@test "map: -o naming one of the input logs (another spelling, a link) exits 2 and changes nothing" {
+    mkdir w && cd w || return 1 # away from the files of run --separate-stderr
+    cp "$DATA/map-basic.csv" log.csv
+    ln -s log.csv link.csv
+    local before out
+    before=$(state_of .)
+    for out in log.csv ./log.csv link.csv "$PWD/log.csv"; do
+        run -2 --separate-stderr als-map -q -V v -o "$out" "$DATA/map-basic.csv" log.csv
+        assert_contains "$stderr" "is the input 'log.csv'" || return 1
+        assert_file_absent v || return 1
+    done
+    assert_eq "$before" "$(state_of .)" "files after the refused runs"
+    run -0 als-map -q -V v -o out.trp log.csv
+}

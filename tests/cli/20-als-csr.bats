@@ -860,3 +860,37 @@ open(path, "wb").write(bytes(h) + blk + end)
     run -2 --separate-stderr als-map -V w --values stars -o x.trp n2.csv
     assert_contains "$stderr" "values"
 }
+
+@test "csr: -o and --test naming one file (./, a symlink, a hard link) exit 2 and change nothing" {
+    mkdir w && cd w || return 1 # away from the files of run --separate-stderr
+    als-gen-log -n 2000 -o log.csv
+    als-map -q -H -V v -o t.trp log.csv
+    # Absent, under two spellings.
+    run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o same.csr --test ./same.csr t.trp
+    assert_contains "$stderr" "'same.csr' and './same.csr' are the same file"
+    assert_file_absent same.csr
+    # Existing: a dangling link, then the same name twice, a link to it, a hard link.
+    ln -s later.csr dangling.csr
+    run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o later.csr --test dangling.csr t.trp
+    assert_file_absent later.csr
+    als-csr -q -o same.csr t.trp
+    ln -s same.csr link.csr
+    ln same.csr hard.csr
+    local other before
+    before=$(state_of .)
+    for other in ./same.csr "$PWD/same.csr" link.csr hard.csr; do
+        run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o same.csr --test "$other" t.trp
+        assert_contains "$stderr" "are the same file" || return 1
+        run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o "$other" --test same.csr t.trp
+        assert_contains "$stderr" "are the same file" || return 1
+    done
+    assert_eq "$before" "$(state_of .)" "files after the refused splits"
+    # The input is not an output either.
+    cp t.trp t2.trp
+    before=$(state_of .)
+    run -2 --separate-stderr als-csr -q -o ./t2.trp t2.trp
+    assert_contains "$stderr" "output './t2.trp' is the input 't2.trp'"
+    assert_eq "$before" "$(state_of .)" "files after the refused runs"
+    # Two different files are fine.
+    run -0 als-csr -q --test-fraction 0.2 -o tr.csr --test te.csr t.trp
+}

@@ -569,6 +569,27 @@ TEST(out_commit_pair_changes_both_or_neither)
     T_EQ_INT(count_matches(pat), 0);
 }
 
+TEST(check_distinct_by_inode_or_resolved_path)
+{
+    const char *a = tpath("cd_a"), *absent = tpath("cd_absent");
+    char dotted[600];
+    struct diag d;
+    T_OK(spit(a, "x", 1));
+    snprintf(dotted, sizeof dotted, "%s/./cd_absent", t_dir);
+    const char *two_absent[] = { absent, dotted };
+    T_EQ_INT(zio_check_distinct(two_absent, 2, NULL, 0, &d), ALS_EUSAGE);
+    const char *dev_null[] = { "/dev/null", "/dev/null" };
+    T_OK(zio_check_distinct(dev_null, 2, NULL, 0, &d));
+    const char *stdout_twice[] = { "-", "-" };
+    T_EQ_INT(zio_check_distinct(stdout_twice, 2, NULL, 0, &d), ALS_EUSAGE);
+    const char *stdin_in[] = { "-", NULL, a };
+    const char *out_a[] = { absent };
+    T_OK(zio_check_distinct((const char *const[]){ "-" }, 1, stdin_in, 2, &d));
+    T_OK(zio_check_distinct(out_a, 1, stdin_in, 3, &d));
+    out_a[0] = a;
+    T_EQ_INT(zio_check_distinct(out_a, 1, stdin_in, 3, &d), ALS_EUSAGE);
+}
+
 TEST(out_abort_keeps_previous_file)
 {
     const char *p = tpath("keep.txt");
