@@ -517,6 +517,9 @@ zio_in_close(struct zio_in *in)
 #define ZIO_MAX_TMP 16
 static char zio_tmp_paths[ZIO_MAX_TMP][PATH_MAX];
 static volatile sig_atomic_t zio_tmp_used[ZIO_MAX_TMP];
+/* Set while zio_out_commit_pair renames: a handler running on another thread (the
+ * committing one blocks the signals) waits for the pair to be done or undone. */
+static volatile sig_atomic_t zio_pair_busy;
 
 static void
 block_signals(sigset_t *old)
@@ -564,6 +567,8 @@ tmp_unregister(int slot)
 static void
 on_fatal_signal(int sig)
 {
+    while (zio_pair_busy)
+        __sync_synchronize();
     for (int i = 0; i < ZIO_MAX_TMP; i++)
         if (zio_tmp_used[i])
             unlink(zio_tmp_paths[i]);
@@ -966,11 +971,14 @@ zio_out_commit_pair(struct zio_out *a, struct zio_out *b, struct diag *d)
     sigset_t old;
     if ((rc = commit_prepare(a, d)) < 0 || (rc = commit_prepare(b, d)) < 0)
         return rc;
-    if (!a->is_stdout && (rc = keep_backup(a->path, &bak, &bak_fd, d)) < 0)
-        return rc;
     /* An interrupt between the two renames would leave one new file and one old: the
-     * cleanup signals wait until both are done or undone. */
+     * cleanup signals wait until both are done or undone, here by the mask and on other
+     * threads by zio_pair_busy. From the backup on, so that none is left behind. */
     block_signals(&old);
+    zio_pair_busy = 1;
+    __sync_synchronize();
+    if (!a->is_stdout && (rc = keep_backup(a->path, &bak, &bak_fd, d)) < 0)
+        goto out;
     if ((rc = commit_rename(a, d)) < 0)
         goto out;
     /* a's temporary name is gone now: its abort must not remove what may be another's. */
@@ -1009,6 +1017,8 @@ out:
     if (bak) /* the previous a: committed over, or never replaced */
         unlink(bak);
     free(bak);
+    __sync_synchronize();
+    zio_pair_busy = 0;
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }

@@ -894,3 +894,27 @@ open(path, "wb").write(bytes(h) + blk + end)
     # Two different files are fine.
     run -0 als-csr -q --test-fraction 0.2 -o tr.csr --test te.csr t.trp
 }
+
+@test "csr: temporaries that killed runs left are removed by the next split, a locked one is kept" {
+    als-gen-log -n 2000 -o log.csv
+    als-map -q -H -V v -o t.trp log.csv
+    # What kill -9 leaves: temporaries nobody holds a lock on. And one a live writer holds.
+    printf half >tr.csr.als-tmp.dead01
+    printf half >te.csr.als-tmp.dead02
+    printf busy >tr.csr.als-tmp.live03
+    printf mine >tr.csr.old
+    mkfifo hold
+    flock -x tr.csr.als-tmp.live03 cat hold >/dev/null &
+    local holder=$!
+    exec 5>hold # open once cat runs, so once flock holds the lock
+    run -0 als-csr -q --test-fraction 0.2 --test te.csr -o tr.csr t.trp
+    assert_file_absent tr.csr.als-tmp.dead01
+    assert_file_absent te.csr.als-tmp.dead02
+    assert_eq busy "$(cat tr.csr.als-tmp.live03)" "the live writer's temporary"
+    assert_eq mine "$(cat tr.csr.old)" "a file of the user's"
+    exec 5>&-
+    wait "$holder"
+    run -0 als-csr -q -o tr.csr t.trp
+    assert_file_absent tr.csr.als-tmp.live03
+    assert_eq mine "$(cat tr.csr.old)" "a file of the user's"
+}
