@@ -229,6 +229,9 @@ main(int argc, char **argv)
         o.e.progress = cli_progress_report;
         o.e.progress_ctx = &pg;
     }
+    const char *ins[] = { o.e.model, o.e.train, o.e.test, o.e.previous };
+    if (o.plot && zio_check_distinct(&o.plot, 1, ins, 4, &d) < 0)
+        cli_die_diag(&cli, &d);
     struct evaluate_result r;
     int rc = evaluate_run(&o.e, &r, &d);
     cli_progress_end(&pg);

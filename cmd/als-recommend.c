@@ -191,6 +191,9 @@ main(int argc, char **argv)
         o.s.progress = cli_progress_report;
         o.s.progress_ctx = &pg;
     }
+    const char *ins[] = { o.s.model, o.s.csr, o.s.exclude, o.s.only, o.s.history };
+    if (o.output && zio_check_distinct(&o.output, 1, ins, 5, &d) < 0)
+        cli_die_diag(&cli, &d);
     struct serve *s;
     int rc = serve_open(&s, &o.s, &st, &d);
     warn_ignored(&o.s, &st);

@@ -18,7 +18,7 @@ in_name(const char *path)
     return strcmp(path, "-") ? path : "(stdin)";
 }
 
-/* Train and test are both written in full before either replaces its target. */
+/* Train and test change together or not at all (zio_out_commit_pair). */
 static int
 write_pair(const struct csr *train, const char *train_path, const struct csr *test,
            const char *test_path, struct diag *d)
@@ -28,9 +28,8 @@ write_pair(const struct csr *train, const char *train_path, const struct csr *te
     if (rc < 0)
         return rc;
     if ((rc = zio_out_open(&oo, train_path, d)) >= 0) {
-        if ((rc = csr_write(test, &ot, d)) >= 0 && (rc = csr_write(train, &oo, d)) >= 0 &&
-            (rc = zio_out_commit(&ot, d)) >= 0)
-            rc = zio_out_commit(&oo, d);
+        if ((rc = csr_write(test, &ot, d)) >= 0 && (rc = csr_write(train, &oo, d)) >= 0)
+            rc = zio_out_commit_pair(&ot, &oo, d);
         zio_out_abort(&oo);
     }
     zio_out_abort(&ot);
@@ -50,6 +49,9 @@ csrjob_run(const struct csrjob_opts *o, struct csrjob_stats *st, struct diag *d)
     struct progress pr;
     progress_init(&pr, o->progress, o->progress_ctx);
     memset(st, 0, sizeof *st);
+    const char *outs[] = { o->output, o->test };
+    if ((rc = zio_check_distinct(outs, 2, &o->input, 1, d)) < 0)
+        goto out;
     if ((rc = triples_read_coo_progress(o->input, &coo, &rows, &cols, &pr, d)) < 0)
         goto out;
     if (o->vocab) {

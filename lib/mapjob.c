@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "afile.h"
 #include "csv.h"
 #include "mapper.h"
 #include "progress.h"
@@ -256,6 +257,9 @@ mapjob_run(const struct mapjob_opts *o, struct mapjob_stats *st, struct diag *d)
     int out_open = 0, rc;
 
     memset(st, 0, sizeof *st);
+    /* Replacing a log with its own triples would lose it. */
+    if ((rc = zio_check_distinct(&o->output, 1, o->inputs, (size_t)o->ninputs, d)) < 0)
+        return rc;
     vocabdir_init(&vd);
     /* A failed lock leaves what it made: the directory is removed only once it is ours. */
     if (o->mode != MAPJOB_FROZEN && (rc = vocabdir_lock(&vd, o->vocab, d)) < 0) {
@@ -326,7 +330,9 @@ mapjob_dump(const char *vocab, int items, FILE *out, struct diag *d)
     int rc;
 
     vocabdir_init(&vd);
-    if ((rc = vocabdir_load(&vd, vocab, 0, d)) < 0)
+    /* Every checksum before the first line: a damaged body would otherwise be printed as
+     * if valid, and half a dump is worse than none. */
+    if ((rc = vocabdir_load(&vd, vocab, AFILE_VERIFY, d)) < 0)
         goto out;
     v = items ? &vd.items : &vd.users;
     for (uint64_t i = 0; i < v->n; i++) {

@@ -9,6 +9,7 @@
 #include "metrics.h"
 #include "npy.h"
 #include "progress.h"
+#include "zio.h"
 
 /* The half-step of a run on one machine: all of [from, to) here. */
 static int
@@ -144,7 +145,12 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     if (!info)
         info = &scratch;
     memset(info, 0, sizeof *info);
-    int rc = csr_open(&c, job->train_path, AFILE_VERIFY, d);
+    /* The model may replace its --init (read first, replaced atomically), never the data. */
+    const char *ins[] = { job->train_path, job->validate };
+    int rc = zio_check_distinct(&job->output, 1, ins, 2, d);
+    if (rc < 0)
+        goto out;
+    rc = csr_open(&c, job->train_path, AFILE_VERIFY, d);
     if (rc < 0)
         goto out;
     if (job->validate) {

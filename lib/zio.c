@@ -10,7 +10,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -515,6 +517,9 @@ zio_in_close(struct zio_in *in)
 #define ZIO_MAX_TMP 16
 static char zio_tmp_paths[ZIO_MAX_TMP][PATH_MAX];
 static volatile sig_atomic_t zio_tmp_used[ZIO_MAX_TMP];
+/* Set while zio_out_commit_pair renames: a handler running on another thread (the
+ * committing one blocks the signals) waits for the pair to be done or undone. */
+static volatile sig_atomic_t zio_pair_busy;
 
 static void
 block_signals(sigset_t *old)
@@ -562,6 +567,8 @@ tmp_unregister(int slot)
 static void
 on_fatal_signal(int sig)
 {
+    while (zio_pair_busy)
+        __sync_synchronize();
     for (int i = 0; i < ZIO_MAX_TMP; i++)
         if (zio_tmp_used[i])
             unlink(zio_tmp_paths[i]);
@@ -582,6 +589,93 @@ zio_install_signal_cleanup(void)
         sigemptyset(&sa.sa_mask);
         sigaction(sigs[i], &sa, NULL);
     }
+}
+
+/* ---- temporaries: TARGET.als-tmp.XXXXXX, held by their writer's flock ---- */
+
+static const char tmp_digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/* ZIO_TMP_RANDOM characters and a NUL at rnd, different on every call. */
+static void
+tmp_random(char *rnd)
+{
+    static unsigned long counter;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
+    x = (x ^ ++counter) * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 29;
+    for (int i = 0; i < ZIO_TMP_RANDOM; i++)
+        rnd[i] = tmp_digits[(x >> (6 * i)) % 62];
+    rnd[ZIO_TMP_RANDOM] = '\0';
+}
+
+static int
+same_inode(const struct stat *a, const struct stat *b)
+{
+    return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Lock a just-created temporary and check that the name is still that file: a writer
+ * cleaning up may have locked and removed it between our open and our flock (it cannot
+ * tell a new file from a dead writer's). 1: held; 0: lost, try another name; -1: errno. */
+static int
+claim_temp(int fd, const char *tmp_path)
+{
+    struct stat mine, named;
+    int rc;
+    while ((rc = flock(fd, LOCK_EX)) < 0 && errno == EINTR)
+        ;
+    if (rc < 0 || fstat(fd, &mine) < 0)
+        return -1;
+    if (lstat(tmp_path, &named) < 0)
+        return errno == ENOENT ? 0 : -1;
+    return same_inode(&mine, &named) ? 1 : 0;
+}
+
+int
+zio_is_temp_of(const char *name, const char *base)
+{
+    size_t b = strlen(base), k = strlen(ZIO_TMP_INFIX);
+    if (strncmp(name, base, b) != 0 || strncmp(name + b, ZIO_TMP_INFIX, k) != 0)
+        return 0;
+    const char *r = name + b + k;
+    if (strlen(r) != ZIO_TMP_RANDOM)
+        return 0;
+    for (; *r; r++)
+        if (!memchr(tmp_digits, *r, sizeof tmp_digits - 1))
+            return 0;
+    return 1;
+}
+
+/* Remove the temporaries of path that killed writers left: a live writer holds the
+ * flock on its temporary until it is renamed, and the kernel drops it when the process
+ * dies, so whatever we can lock has no writer. Best effort: an error leaves the file. */
+static void
+remove_stale_temps(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    char *dname = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".");
+    DIR *dir = dname ? opendir(dname) : NULL;
+    free(dname);
+    if (!dir)
+        return;
+    int dfd = dirfd(dir);
+    for (struct dirent *e; (e = readdir(dir));) {
+        if (!zio_is_temp_of(e->d_name, base))
+            continue;
+        int fd = openat(dfd, e->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        struct stat held, named;
+        if (fstat(fd, &held) == 0 && S_ISREG(held.st_mode) && flock(fd, LOCK_EX | LOCK_NB) == 0
+            && fstatat(dfd, e->d_name, &named, AT_SYMLINK_NOFOLLOW) == 0
+            && same_inode(&held, &named))
+            unlinkat(dfd, e->d_name, 0);
+        close(fd); /* drops the lock */
+    }
+    closedir(dir);
 }
 
 static int
@@ -641,38 +735,47 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         return 0;
     }
     size_t n = strlen(path);
-    o->tmp_path = malloc(n + 8);
+    o->tmp_path = malloc(n + ZIO_TMP_SUFFIX_LEN + 1);
     if (!o->tmp_path) {
         zio_out_abort(o);
         return diag_set(d, ALS_ENOMEM, "out of memory");
     }
+    remove_stale_temps(path);
     /* The temporary name is registered for the signal handler before the file exists,
      * so that no moment leaves a file the handler does not know (unlinking a name that
      * does not exist yet is harmless). Hence our own names instead of mkstemp(). */
-    static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    static unsigned long counter;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)ts.tv_sec << 20) ^ ((uint64_t)getpid() << 40);
     memcpy(o->tmp_path, path, n);
+    memcpy(o->tmp_path + n, ZIO_TMP_INFIX, strlen(ZIO_TMP_INFIX));
+    char *rnd = o->tmp_path + n + strlen(ZIO_TMP_INFIX);
     mode_t mask = umask(0);
     umask(mask);
+    int err = EEXIST;
     for (int attempt = 0; attempt < 100; attempt++) {
-        x = (x ^ ++counter) * 0x9e3779b97f4a7c15ull;
-        x ^= x >> 29;
-        o->tmp_path[n] = '.';
-        for (int i = 0; i < 6; i++)
-            o->tmp_path[n + 1 + i] = digits[(x >> (6 * i)) % 62];
-        o->tmp_path[n + 7] = '\0';
+        tmp_random(rnd);
         o->slot = tmp_register(o->tmp_path);
         o->fd = open(o->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666 & ~mask);
-        if (o->fd >= 0 || errno != EEXIST)
+        err = errno;
+        if (o->fd >= 0) {
+            int held = claim_temp(o->fd, o->tmp_path);
+            if (held > 0)
+                break;
+            err = held < 0 ? errno : EEXIST;
+            close(o->fd);
+            o->fd = -1;
+            if (held < 0) {
+                unlink(o->tmp_path); /* still ours: flock itself failed */
+                break;
+            }
+            /* Another writer took it for a dead one's between our open and our lock and
+             * removed it; the name may already be someone else's: try another. */
+        } else if (err != EEXIST) {
             break;
+        }
         tmp_unregister(o->slot); /* someone else's file: never unlink it */
         o->slot = -1;
     }
     if (o->fd < 0) {
-        int rc = diag_set_errno(d, ALS_EIO, errno, "cannot create '%s'", path);
+        int rc = diag_set_errno(d, ALS_EIO, err, "cannot create '%s'", path);
         tmp_unregister(o->slot);
         o->slot = -1;
         free(o->tmp_path);
@@ -751,33 +854,173 @@ fsync_parent_dir(const char *path)
     free(dir);
 }
 
-int
-zio_out_commit(struct zio_out *o, struct diag *d)
+/* Everything but the rename: flushed, on disk, closed (its lock kept on a duplicate). */
+static int
+commit_prepare(struct zio_out *o, struct diag *d)
 {
     int rc = flush_buf(o, d);
-    if (rc < 0)
+    if (rc < 0 || o->is_stdout)
         return rc;
-    if (o->is_stdout) {
-        o->committed = 1;
-        return 0;
-    }
     if (fsync(o->fd) < 0 && errno != EINVAL)
         return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
+    /* The lock lives on a duplicate through the rename: between close and rename the
+     * temporary would look abandoned to another writer of the same target. */
+    int keep = fcntl(o->fd, F_DUPFD_CLOEXEC, 0);
+    if (keep < 0)
+        return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
     if (close(o->fd) < 0) {
-        o->fd = -1;
+        o->fd = keep;
         return diag_set_errno(d, ALS_EIO, errno, "cannot write '%s'", o->path);
     }
-    o->fd = -1;
+    o->fd = keep;
+    return 0;
+}
+
+static int
+commit_rename(struct zio_out *o, struct diag *d)
+{
+    if (o->is_stdout)
+        return 0;
     if (rename(o->tmp_path, o->path) < 0)
         return diag_set_errno(d, ALS_EIO, errno, "cannot rename '%s' to '%s'", o->tmp_path,
                               o->path);
+    return 0;
+}
+
+/* After the rename: the directory synced, the lock dropped, the memory released. */
+static void
+commit_finish(struct zio_out *o)
+{
     o->committed = 1;
+    if (o->is_stdout)
+        return; /* its fd is closed by zio_out_abort, or is stdout's */
+    close(o->fd);
+    o->fd = -1;
     tmp_unregister(o->slot);
     o->slot = -1;
     fsync_parent_dir(o->path);
     zio_out_abort(o); /* releases memory only, now that it is committed */
     o->committed = 1;
+}
+
+int
+zio_out_commit(struct zio_out *o, struct diag *d)
+{
+    int rc;
+    if ((rc = commit_prepare(o, d)) < 0 || (rc = commit_rename(o, d)) < 0)
+        return rc;
+    commit_finish(o);
     return 0;
+}
+
+/* Keep the file at path under a new temporary name of it (a hard link), locked like a
+ * writer's temporary so that nobody removes it while we may still need it, and so that
+ * the next writer of path removes it if we die. *bak stays NULL when there is no file. */
+static int
+keep_backup(const char *path, char **bak, int *bak_fd, struct diag *d)
+{
+    struct stat st;
+    *bak = NULL;
+    *bak_fd = -1;
+    if (lstat(path, &st) < 0) {
+        if (errno == ENOENT)
+            return 0;
+        return diag_set_errno(d, ALS_EIO, errno, "cannot keep the previous '%s'", path);
+    }
+    size_t n = strlen(path);
+    char *name = malloc(n + ZIO_TMP_SUFFIX_LEN + 1);
+    if (!name)
+        return diag_set(d, ALS_ENOMEM, "out of memory");
+    memcpy(name, path, n);
+    memcpy(name + n, ZIO_TMP_INFIX, strlen(ZIO_TMP_INFIX));
+    char *rnd = name + n + strlen(ZIO_TMP_INFIX);
+    int err = EEXIST;
+    for (int attempt = 0; attempt < 100; attempt++) {
+        tmp_random(rnd);
+        if (link(path, name) < 0) {
+            err = errno;
+            if (err == EEXIST)
+                continue;
+            break;
+        }
+        int fd = open(name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+        int held = fd >= 0 ? claim_temp(fd, name) : -1;
+        err = errno;
+        if (held > 0) {
+            *bak = name;
+            *bak_fd = fd;
+            return 0;
+        }
+        if (fd >= 0)
+            close(fd);
+        if (held < 0) {
+            unlink(name);
+            break;
+        }
+    }
+    free(name);
+    return diag_set_errno(d, ALS_EIO, err, "cannot keep the previous '%s' (a hard link beside it)",
+                          path);
+}
+
+int
+zio_out_commit_pair(struct zio_out *a, struct zio_out *b, struct diag *d)
+{
+    char *bak = NULL;
+    int bak_fd = -1, rc;
+    sigset_t old;
+    if ((rc = commit_prepare(a, d)) < 0 || (rc = commit_prepare(b, d)) < 0)
+        return rc;
+    /* An interrupt between the two renames would leave one new file and one old: the
+     * cleanup signals wait until both are done or undone, here by the mask and on other
+     * threads by zio_pair_busy. From the backup on, so that none is left behind. */
+    block_signals(&old);
+    zio_pair_busy = 1;
+    __sync_synchronize();
+    if (!a->is_stdout && (rc = keep_backup(a->path, &bak, &bak_fd, d)) < 0)
+        goto out;
+    if ((rc = commit_rename(a, d)) < 0)
+        goto out;
+    /* a's temporary name is gone now: its abort must not remove what may be another's. */
+    tmp_unregister(a->slot);
+    a->slot = -1;
+    free(a->tmp_path);
+    a->tmp_path = NULL;
+    if ((rc = commit_rename(b, d)) < 0) {
+        /* Undo the first: the previous file goes back by one rename, or the new one goes
+         * away when there was none. */
+        int undo = a->is_stdout ? 0 : bak ? rename(bak, a->path) : unlink(a->path);
+        if (undo < 0) {
+            int e = errno;
+            char first[512];
+            snprintf(first, sizeof first, "%s", d ? d->msg : "");
+            if (bak)
+                diag_set_errno(d, ALS_EIO, e, "%s; '%s' is new and its previous version is '%s'",
+                               first, a->path, bak);
+            else
+                diag_set_errno(d, ALS_EIO, e, "%s; '%s' is new and could not be removed", first,
+                               a->path);
+            free(bak); /* the file stays, for the user */
+            bak = NULL;
+        } else if (bak) {
+            free(bak); /* renamed back into place */
+            bak = NULL;
+        }
+        fsync_parent_dir(a->path);
+        goto out;
+    }
+    commit_finish(a);
+    commit_finish(b);
+out:
+    if (bak_fd >= 0)
+        close(bak_fd);
+    if (bak) /* the previous a: committed over, or never replaced */
+        unlink(bak);
+    free(bak);
+    __sync_synchronize();
+    zio_pair_busy = 0;
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc;
 }
 
 void
@@ -798,4 +1041,130 @@ zio_out_abort(struct zio_out *o)
     o->fd = -1;
     o->slot = -1;
     o->committed = committed;
+}
+
+/* ---- outputs that are another output or an input under another spelling ---- */
+
+enum { ID_NONE, ID_INODE, ID_PATH, ID_STDOUT };
+
+struct file_id {
+    int kind;
+    dev_t dev;
+    ino_t ino;
+    char *path; /* ID_PATH: the directory resolved, then the base name */
+};
+
+/* The directory of p resolved (realpath) with p's base name; NULL when the directory
+ * cannot be resolved (then nothing can be written there either). */
+static char *
+resolve_absent(const char *p)
+{
+    const char *slash = strrchr(p, '/');
+    const char *base = slash ? slash + 1 : p;
+    char *dir = slash ? strndup(p, (size_t)(slash - p) + (slash == p)) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    char *out = NULL;
+    if (real && (out = malloc(strlen(real) + strlen(base) + 2)))
+        sprintf(out, "%s/%s", real, base);
+    free(dir);
+    free(real);
+    return out;
+}
+
+/* What a path names: an existing regular file by its inode, an absent one (or a
+ * dangling link's target) by its resolved path, "-" among outputs as stdout. Anything
+ * else (a device, a FIFO, standard input) has no identity to compare. */
+static int
+file_id_of(struct file_id *id, const char *path, int output)
+{
+    struct stat st;
+    char *p = NULL;
+    memset(id, 0, sizeof *id);
+    if (!path || (!output && strcmp(path, "-") == 0))
+        return 0;
+    if (strcmp(path, "-") == 0) {
+        id->kind = ID_STDOUT;
+        return 0;
+    }
+    if (stat(path, &st) == 0) {
+        if (S_ISREG(st.st_mode)) {
+            id->kind = ID_INODE;
+            id->dev = st.st_dev;
+            id->ino = st.st_ino;
+        }
+        return 0;
+    }
+    /* Absent: follow a dangling link by hand to the name that would be created. */
+    if (!(p = strdup(path)))
+        return -1;
+    for (int hops = 0; hops < 40 && lstat(p, &st) == 0 && S_ISLNK(st.st_mode); hops++) {
+        char target[PATH_MAX];
+        ssize_t n = readlink(p, target, sizeof target - 1);
+        if (n < 0)
+            break;
+        target[n] = '\0';
+        const char *slash = strrchr(p, '/');
+        char *next;
+        if (target[0] == '/' || !slash) {
+            next = strdup(target);
+        } else {
+            size_t dl = (size_t)(slash - p) + 1;
+            next = malloc(dl + (size_t)n + 1);
+            if (next) {
+                memcpy(next, p, dl);
+                memcpy(next + dl, target, (size_t)n + 1);
+            }
+        }
+        free(p);
+        if (!(p = next))
+            return -1;
+    }
+    id->path = resolve_absent(p);
+    free(p);
+    if (id->path)
+        id->kind = ID_PATH;
+    return 0;
+}
+
+static int
+file_id_equal(const struct file_id *a, const struct file_id *b)
+{
+    if (a->kind == ID_NONE || a->kind != b->kind)
+        return 0;
+    if (a->kind == ID_INODE)
+        return a->dev == b->dev && a->ino == b->ino;
+    if (a->kind == ID_PATH)
+        return strcmp(a->path, b->path) == 0;
+    return 1; /* stdout twice */
+}
+
+int
+zio_check_distinct(const char *const *outs, size_t nouts, const char *const *ins, size_t nins,
+                   struct diag *d)
+{
+    size_t n = nouts + nins;
+    struct file_id *id = calloc(n ? n : 1, sizeof *id);
+    int rc = 0;
+    if (!id)
+        return diag_set(d, ALS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n && rc == 0; i++)
+        if (file_id_of(&id[i], i < nouts ? outs[i] : ins[i - nouts], i < nouts) < 0)
+            rc = diag_set(d, ALS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nouts && rc == 0; i++)
+        for (size_t j = i + 1; j < n && rc == 0; j++) {
+            if (!file_id_equal(&id[i], &id[j]))
+                continue;
+            if (j < nouts)
+                rc = diag_set(d, ALS_EUSAGE,
+                              "'%s' and '%s' are the same file: two outputs cannot share it",
+                              outs[i], outs[j]);
+            else
+                rc = diag_set(d, ALS_EUSAGE,
+                              "output '%s' is the input '%s': writing it would lose that input",
+                              outs[i], ins[j - nouts]);
+        }
+    for (size_t i = 0; i < n; i++)
+        free(id[i].path);
+    free(id);
+    return rc;
 }

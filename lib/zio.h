@@ -58,13 +58,23 @@ int zio_in_is_gzip(const struct zio_in *in);
 void zio_in_close(struct zio_in *in);
 
 /*
- * Atomic output. zio_out_open creates "PATH.XXXXXX" beside path; zio_out_commit
- * flushes, fsyncs, renames it over path and fsyncs the directory. zio_out_abort
- * (a no-op after commit) unlinks the temporary file, and so does SIGINT, SIGTERM,
- * SIGHUP or SIGPIPE once zio_install_signal_cleanup has run. Path "-" is stdout, and
- * an existing path that is not a regular file (/dev/null, a FIFO) is opened as it is:
- * both are written directly, without atomicity.
+ * Atomic output. zio_out_open creates the temporary "PATH.als-tmp.XXXXXX" beside path
+ * (X: six of [0-9a-zA-Z]) and holds an flock(LOCK_EX) on it; zio_out_commit flushes,
+ * fsyncs, renames it over path and fsyncs the directory. zio_out_abort (a no-op after
+ * commit) unlinks the temporary file, and so does SIGINT, SIGTERM, SIGHUP or SIGPIPE
+ * once zio_install_signal_cleanup has run. A SIGKILLed writer cannot: zio_out_open first
+ * removes every temporary of the same path that it can lock (its writer is gone; a live
+ * writer's lock makes it skip the file). Path "-" is stdout, and an existing path that is
+ * not a regular file (/dev/null, a FIFO) is opened as it is: both are written directly,
+ * without atomicity.
  */
+#define ZIO_TMP_INFIX ".als-tmp."
+#define ZIO_TMP_RANDOM 6
+#define ZIO_TMP_SUFFIX_LEN (sizeof ZIO_TMP_INFIX - 1 + ZIO_TMP_RANDOM)
+
+/* Is the directory entry name a temporary of the target whose base name is base? */
+int zio_is_temp_of(const char *name, const char *base);
+
 struct zio_out {
     int fd;
     int is_stdout; /* written in place: stdout, or a path that is not a regular file */
@@ -82,7 +92,22 @@ int zio_out_write(struct zio_out *o, const void *p, size_t n, struct diag *d) AL
 /* Write zero bytes until the output offset is a multiple of align. */
 int zio_out_pad(struct zio_out *o, size_t align, struct diag *d) ALS_MUSTCHECK;
 int zio_out_commit(struct zio_out *o, struct diag *d) ALS_MUSTCHECK;
+/* Commit two outputs together (als-csr's training and test parts): both are flushed and
+ * fsynced before either is renamed, the previous a is kept as a hard link beside it
+ * (a temporary name of a) until b is renamed too, and put back if b's rename fails, so
+ * that an error leaves both previous files. Only a crash between the two renames can
+ * leave a new and b old (and the previous a under a temporary name, removed by its next
+ * writer). On error both need zio_out_abort as usual. */
+int zio_out_commit_pair(struct zio_out *a, struct zio_out *b, struct diag *d) ALS_MUSTCHECK;
 void zio_out_abort(struct zio_out *o);
+
+/* Refuse an output that is another output or one of the inputs under any spelling
+ * (./x, a symlink, a hard link): compared by device and inode, or by the resolved path
+ * when absent. ALS_EUSAGE naming both, or ALS_ENOMEM. NULL entries are skipped; "-" is
+ * stdout among outputs (twice is refused) and stdin among inputs (never an output).
+ * Paths that are not regular files (/dev/null, a FIFO) are never refused. */
+int zio_check_distinct(const char *const *outs, size_t nouts, const char *const *ins,
+                       size_t nins, struct diag *d) ALS_MUSTCHECK;
 
 /* Install signal handlers that unlink every open temporary output, then die by the
  * signal as before. Call once from main. */

@@ -1298,6 +1298,64 @@ user ID, not an item ID: swapped columns?" || return 1
     run -0 als-map -q -V v --append --text "$DATA/map-basic.csv"
 }
 
+# start_slow_map OUT DIR: als-map -V DIR -o OUT reading the FIFO 'fifo' (fd 4 held open, a
+# first block written), in the background (pid in $slow_pid) once its temporary exists.
+start_slow_map() {
+    local i
+    [[ -p fifo ]] || mkfifo fifo
+    als-map -q -V "$2" -o "$1" fifo 2>/dev/null &
+    slow_pid=$!
+    exec 4>fifo
+    printf 'u1,i1,1\nu2,i2,1\n' >&4
+    for i in $(seq 200); do
+        compgen -G "$1.als-tmp.??????" >/dev/null && return 0
+        sleep 0.05
+    done
+    _fail "als-map made no temporary of '$1'"
+}
+
+@test "map: a SIGKILLed run's temporary is removed by the next writer of that output" {
+    als-map -q -V ref -o ref.trp "$DATA/map-basic.csv"
+    local st=0
+    start_slow_map out.trp v || return 1
+    kill -KILL "$slow_pid"
+    wait "$slow_pid" || st=$?
+    exec 4>&-
+    assert_eq 137 "$st" "exit status of the killed run"
+    # What kill -9 leaves: one temporary of out.trp, nothing else (no vocabulary yet).
+    run -0 compgen -G 'out.trp.als-tmp.??????'
+    assert_eq 1 "${#lines[@]}" "temporaries left by the killed run"
+    assert_file_absent out.trp
+    run -0 als-map -q -V v -o out.trp "$DATA/map-basic.csv"
+    no_temp_files .
+    no_temp_files v
+    cmp ref.trp out.trp
+    run -0 als-map --dump users -V v
+    assert_eq "$(als-map --dump users -V ref)" "$output"
+}
+
+@test "map: a live writer's temporary is never removed; both writers commit whole" {
+    start_slow_map out.trp v1 || return 1
+    local tmp
+    tmp=$(compgen -G 'out.trp.als-tmp.??????')
+    # A second writer of the same output commits while the first is still reading.
+    run -0 als-map -q -V v2 -o out.trp "$DATA/map-basic.csv"
+    assert_file_exists "$tmp"
+    als-map -q -V r2 -o r2.trp "$DATA/map-basic.csv"
+    cmp r2.trp out.trp
+    # The first one ends normally and replaces it with its own whole output.
+    printf 'u3,i1,1\n' >&4
+    exec 4>&-
+    local st=0
+    wait "$slow_pid" || st=$?
+    assert_eq 0 "$st" "exit status of the first writer"
+    assert_file_absent "$tmp"
+    no_temp_files .
+    printf 'u1,i1,1\nu2,i2,1\nu3,i1,1\n' >r1.csv
+    als-map -q -V r1 -o r1.trp r1.csv
+    cmp r1.trp out.trp
+}
+
 # kill_when FILE PID: kill -TERM PID as soon as FILE exists (or when PID has ended anyway)
 kill_when() {
     while [[ ! -e "$1" ]] && kill -0 "$2" 2>/dev/null; do :; done
@@ -1438,4 +1496,48 @@ kill_at_various_moments() {
     on_terminal "ALS_PROGRESS_DELAY=0 als-map -q -V v3 -o out3.trp log.csv"
     assert_empty "$output" "-q on a terminal"
     cmp out.trp out3.trp
+}
+
+# flip_byte FILE OFFSET: invert every bit of one byte in place
+flip_byte() {
+    local b
+    b=$(od -An -tu1 -j"$2" -N1 "$1" | tr -d ' ')
+    printf "\\x$(printf %02x $((b ^ 255)))" | dd of="$1" bs=1 seek="$2" conv=notrunc status=none
+}
+
+@test "map: --dump verifies every checksum first: a flipped byte in any section is exit 1, nothing printed" {
+    als-map -q -V v --text "$DATA/map-basic.csv" >/dev/null
+    local f=users.1.vocab nsec tried=0 sec off size pos
+    assert_file_exists "v/$f"
+    # The section ranges from the file's own directory (als-formats(5)): entries of 32
+    # bytes at 72, offset and size as u64 at +8 and +16.
+    nsec=$(od -An -tu4 -j64 -N4 "v/$f" | tr -d ' ')
+    assert_eq 3 "$nsec" "sections in a vocabulary"
+    for ((sec = 0; sec < nsec; sec++)); do
+        read -r off size < <(od -An -tu8 -j$((72 + 32 * sec + 8)) -N16 "v/$f")
+        for ((pos = off; pos < off + size; pos++)); do
+            rm -rf w && cp -r v w
+            flip_byte "w/$f" "$pos"
+            run -1 --separate-stderr als-map --dump users -V w
+            assert_empty "$output" "output with byte $pos flipped" || return 1
+            assert_contains "$stderr" "w/$f" || return 1
+            tried=$((tried + 1))
+        done
+    done
+    assert_eq 173 "$tried" "bytes flipped"
+}
+
+@test "map: -o naming one of the input logs (another spelling, a link) exits 2 and changes nothing" {
+    mkdir w && cd w || return 1 # away from the files of run --separate-stderr
+    cp "$DATA/map-basic.csv" log.csv
+    ln -s log.csv link.csv
+    local before out
+    before=$(state_of .)
+    for out in log.csv ./log.csv link.csv "$PWD/log.csv"; do
+        run -2 --separate-stderr als-map -q -V v -o "$out" "$DATA/map-basic.csv" log.csv
+        assert_contains "$stderr" "is the input 'log.csv'" || return 1
+        assert_file_absent v || return 1
+    done
+    assert_eq "$before" "$(state_of .)" "files after the refused runs"
+    run -0 als-map -q -V v -o out.trp log.csv
 }

@@ -386,6 +386,32 @@ flip_byte() {
     assert_output ""
 }
 
+@test "csr: a split that cannot write its training part leaves both files as they were" {
+    als-gen-log -n 20000 -o log.csv
+    als-map -q -H -V v -o t.trp log.csv
+    als-csr -q --test-fraction 0.1 --seed 1 --test te.csr -o tr.csr t.trp
+    cp te.csr te.old
+    cp tr.csr tr.old
+    local te tr lim
+    te=$(stat -c %s te.csr)
+    tr=$(stat -c %s tr.csr)
+    # A file size limit between the two sizes (1 KiB units): the test part fits, the
+    # training part cannot be written (EFBIG, SIGXFSZ ignored), as on a full disk.
+    lim=$(((te + tr) / 2 / 1024))
+    ((te < lim * 1024 && tr > lim * 1024)) || _fail "sizes $te and $tr do not bracket $lim KiB"
+    run -1 --separate-stderr bash -c "trap '' XFSZ; ulimit -f $lim
+        exec als-csr -q --test-fraction 0.1 --seed 2 --test te.csr -o tr.csr t.trp"
+    assert_contains "$stderr" "tr.csr"
+    cmp te.old te.csr
+    cmp tr.old tr.csr
+    no_temp_files .
+    # Without the limit the same command replaces both.
+    run -0 als-csr -q --test-fraction 0.1 --seed 2 --test te.csr -o tr.csr t.trp
+    run -1 cmp -s te.old te.csr
+    run -1 cmp -s tr.old tr.csr
+    no_temp_files .
+}
+
 @test "csr: split usage errors exit 2 and write nothing; --by-time without times exits 1" {
     split_fixture
     run -2 --separate-stderr als-csr --test te.csr -o tr.csr s.tsv
@@ -833,4 +859,62 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_file_absent x.trp
     run -2 --separate-stderr als-map -V w --values stars -o x.trp n2.csv
     assert_contains "$stderr" "values"
+}
+
+@test "csr: -o and --test naming one file (./, a symlink, a hard link) exit 2 and change nothing" {
+    mkdir w && cd w || return 1 # away from the files of run --separate-stderr
+    als-gen-log -n 2000 -o log.csv
+    als-map -q -H -V v -o t.trp log.csv
+    # Absent, under two spellings.
+    run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o same.csr --test ./same.csr t.trp
+    assert_contains "$stderr" "'same.csr' and './same.csr' are the same file"
+    assert_file_absent same.csr
+    # Existing: a dangling link, then the same name twice, a link to it, a hard link.
+    ln -s later.csr dangling.csr
+    run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o later.csr --test dangling.csr t.trp
+    assert_file_absent later.csr
+    als-csr -q -o same.csr t.trp
+    ln -s same.csr link.csr
+    ln same.csr hard.csr
+    local other before
+    before=$(state_of .)
+    for other in ./same.csr "$PWD/same.csr" link.csr hard.csr; do
+        run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o same.csr --test "$other" t.trp
+        assert_contains "$stderr" "are the same file" || return 1
+        run -2 --separate-stderr als-csr -q --test-fraction 0.2 -o "$other" --test same.csr t.trp
+        assert_contains "$stderr" "are the same file" || return 1
+    done
+    assert_eq "$before" "$(state_of .)" "files after the refused splits"
+    # The input is not an output either.
+    cp t.trp t2.trp
+    before=$(state_of .)
+    run -2 --separate-stderr als-csr -q -o ./t2.trp t2.trp
+    assert_contains "$stderr" "output './t2.trp' is the input 't2.trp'"
+    assert_eq "$before" "$(state_of .)" "files after the refused runs"
+    # Two different files are fine.
+    run -0 als-csr -q --test-fraction 0.2 -o tr.csr --test te.csr t.trp
+}
+
+@test "csr: temporaries that killed runs left are removed by the next split, a locked one is kept" {
+    als-gen-log -n 2000 -o log.csv
+    als-map -q -H -V v -o t.trp log.csv
+    # What kill -9 leaves: temporaries nobody holds a lock on. And one a live writer holds.
+    printf half >tr.csr.als-tmp.dead01
+    printf half >te.csr.als-tmp.dead02
+    printf busy >tr.csr.als-tmp.live03
+    printf mine >tr.csr.old
+    mkfifo hold
+    flock -x tr.csr.als-tmp.live03 cat hold >/dev/null &
+    local holder=$!
+    exec 5>hold # open once cat runs, so once flock holds the lock
+    run -0 als-csr -q --test-fraction 0.2 --test te.csr -o tr.csr t.trp
+    assert_file_absent tr.csr.als-tmp.dead01
+    assert_file_absent te.csr.als-tmp.dead02
+    assert_eq busy "$(cat tr.csr.als-tmp.live03)" "the live writer's temporary"
+    assert_eq mine "$(cat tr.csr.old)" "a file of the user's"
+    exec 5>&-
+    wait "$holder"
+    run -0 als-csr -q -o tr.csr t.trp
+    assert_file_absent tr.csr.als-tmp.live03
+    assert_eq mine "$(cat tr.csr.old)" "a file of the user's"
 }

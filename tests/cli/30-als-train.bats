@@ -625,3 +625,23 @@ grown_fixture() {
     assert_contains "$stderr" "--search: k given twice"
     assert_file_absent m.model
 }
+
+@test "train: -o equal to TRAIN.CSR or --validate exits 2; equal to --init is a warm start" {
+    mkdir w && cd w || return 1 # away from the files of run --separate-stderr
+    cp "$F/tr.csr" tr.csr
+    cp "$F/te.csr" te.csr
+    cp "$F/base.model" m.model
+    ln tr.csr hard.csr
+    local before
+    before=$(state_of .)
+    run -2 --separate-stderr als-train -q -k 10 -n 1 -o ./tr.csr tr.csr
+    assert_contains "$stderr" "output './tr.csr' is the input 'tr.csr'"
+    run -2 --separate-stderr als-train -q -k 10 -n 1 -o hard.csr tr.csr
+    assert_contains "$stderr" "is the input 'tr.csr'"
+    run -2 --separate-stderr als-train -q -k 10 -n 1 --validate te.csr -o ./te.csr tr.csr
+    assert_contains "$stderr" "is the input 'te.csr'"
+    assert_eq "$before" "$(state_of .)" "files after the refused runs"
+    run -0 als-train -q -k 10 -n 1 --init m.model -o ./m.model tr.csr
+    run -0 als-train --info m.model
+    run -1 cmp -s m.model "$F/base.model"
+}

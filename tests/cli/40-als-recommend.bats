@@ -703,3 +703,21 @@ EOF
     assert_empty "$stderr" "stderr without --progress"
     cmp ref.tsv out2.tsv
 }
+
+@test "recommend: -o naming the model, the history CSR or an item list exits 2 and changes nothing" {
+    mkdir w && cd w || return 1 # away from the files of run --separate-stderr
+    cp "$F/m.als" m.als
+    cp "$F/tr.csr" tr.csr
+    head -n 3 "$F/items.tsv" | cut -f2 >only.txt
+    local u before
+    u=$(head -n 1 "$F/users.txt")
+    before=$(state_of .)
+    run -2 --separate-stderr als-recommend -V "$F/v" -m m.als -o ./m.als "$u"
+    assert_contains "$stderr" "output './m.als' is the input 'm.als'"
+    run -2 --separate-stderr als-recommend -V "$F/v" -m m.als -c tr.csr -o "$PWD/tr.csr" "$u"
+    assert_contains "$stderr" "is the input 'tr.csr'"
+    run -2 --separate-stderr als-recommend -V "$F/v" -m m.als --only only.txt -o ./only.txt "$u"
+    assert_contains "$stderr" "is the input 'only.txt'"
+    assert_eq "$before" "$(state_of .)" "files after the refused runs"
+    run -0 als-recommend -V "$F/v" -m m.als -o out.tsv "$u"
+}

@@ -510,3 +510,17 @@ flip_byte() {
     ALS_PROGRESS_DELAY=0 run -0 --separate-stderr ev "$F/te.csr"
     assert_empty "$stderr" "stderr"
 }
+
+@test "eval: --plot naming the model or a CSR exits 2 and changes nothing" {
+    mkdir w && cd w || return 1 # away from the files of run --separate-stderr
+    cp "$F/m.als" m.als
+    cp "$F/te.csr" te.csr
+    local before
+    before=$(state_of .)
+    run -2 --separate-stderr als-eval -m m.als -c "$F/tr.csr" --plot ./te.csr te.csr
+    assert_contains "$stderr" "output './te.csr' is the input 'te.csr'"
+    run -2 --separate-stderr als-eval -m m.als -c "$F/tr.csr" --plot ./m.als te.csr
+    assert_contains "$stderr" "is the input 'm.als'"
+    assert_eq "$before" "$(state_of .)" "files after the refused runs"
+    run -0 als-eval -m m.als -c "$F/tr.csr" --plot p.svg te.csr
+}

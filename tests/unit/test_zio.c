@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -408,12 +409,12 @@ TEST(out_commit_via_temporary_beside_target)
 {
     const char *p = tpath("out.txt");
     char pat[600];
-    snprintf(pat, sizeof pat, "%s.??????", p);
+    snprintf(pat, sizeof pat, "%s.als-tmp.??????", p);
     struct zio_out o;
     struct diag d;
     unlink(p);
     T_OK(zio_out_open(&o, p, &d));
-    /* While open: one temporary "out.txt.XXXXXX" in the same directory, no target. */
+    /* While open: one temporary "out.txt.als-tmp.XXXXXX" in the same directory, no target. */
     T_EQ_INT(count_matches(pat), 1);
     T_TRUE(o.tmp_path != NULL && strncmp(o.tmp_path, p, strlen(p)) == 0);
     T_TRUE(access(p, F_OK) != 0);
@@ -431,11 +432,169 @@ TEST(out_commit_via_temporary_beside_target)
     T_TRUE(access(p, F_OK) == 0);
 }
 
+/* What a SIGKILLed writer leaves: its temporary, no longer locked by anyone. */
+TEST(out_open_removes_dead_writers_temporaries_only)
+{
+    const char *p = tpath("st.bin");
+    const char *dead = tpath("st.bin.als-tmp.a1B2c3");
+    const char *live = tpath("st.bin.als-tmp.zzzzzz");
+    /* Not temporaries of st.bin: another target's, the old unlockable-by-name style, a
+     * wrong length, a character outside the alphabet. */
+    const char *others[] = { tpath("st.bin2.als-tmp.a1B2c3"), tpath("st.bin.a1B2c3"),
+                             tpath("st.bin.als-tmp.a1B2c"), tpath("st.bin.als-tmp.a1B2c-"),
+                             tpath("xst.bin.als-tmp.a1B2c3") };
+    struct zio_out o;
+    struct diag d;
+    T_OK(spit(dead, "half", 4));
+    T_OK(spit(live, "busy", 4));
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        T_OK(spit(others[i], "x", 1));
+    /* A live writer holds its lock on its own open file description. */
+    int lfd = open(live, O_RDONLY);
+    T_TRUE(lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) == 0);
+
+    T_OK(zio_out_open(&o, p, &d));
+    T_TRUE(access(dead, F_OK) != 0);
+    T_TRUE(access(live, F_OK) == 0);
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        T_TRUE(access(others[i], F_OK) == 0);
+    /* Our own temporary is locked as well: a second writer of st.bin leaves it. */
+    struct zio_out o2;
+    T_OK(zio_out_open(&o2, p, &d));
+    T_TRUE(access(o.tmp_path, F_OK) == 0);
+    T_OK(zio_out_write(&o2, "two", 3, &d));
+    T_OK(zio_out_commit(&o2, &d));
+    T_TRUE(access(o.tmp_path, F_OK) == 0);
+    T_OK(zio_out_write(&o, "one", 3, &d));
+    T_OK(zio_out_commit(&o, &d));
+    size_t len;
+    unsigned char *b = slurp(p, &len);
+    T_EQ_MEM(b, len, "one", 3);
+    free(b);
+
+    /* Once its writer is gone (the lock released), the next writer removes it. */
+    close(lfd);
+    T_TRUE(access(live, F_OK) == 0);
+    T_OK(zio_out_open(&o, p, &d));
+    zio_out_abort(&o);
+    T_TRUE(access(live, F_OK) != 0);
+    T_TRUE(access(p, F_OK) == 0);
+}
+
+TEST(out_is_temp_of)
+{
+    T_TRUE(zio_is_temp_of("a.csr.als-tmp.Zz09aQ", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz09a", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz09aQQ", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz0.aQ", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.als-tmp.Zz09aQ", "a.cs"));
+    T_TRUE(!zio_is_temp_of("a.csr", "a.csr"));
+    T_TRUE(!zio_is_temp_of("a.csr.Zz09aQ", "a.csr"));
+}
+
+/* The n-th rename from now fails (EXDEV), 0: none. This definition takes the place of
+ * libc's for libals.a too, so zio's own renames are the ones counted. */
+static int fail_rename_at;
+
+int
+rename(const char *from, const char *to)
+{
+    if (fail_rename_at > 0 && --fail_rename_at == 0) {
+        errno = EXDEV;
+        return -1;
+    }
+    return renameat(AT_FDCWD, from, AT_FDCWD, to);
+}
+
+/* Commit "A1"/"B1" over a and b (absent when old_a is NULL) with the n-th rename failing. */
+static int
+pair_with_failure(const char *a, const char *b, const char *old_a, int n, struct diag *d)
+{
+    struct zio_out oa, ob;
+    int rc;
+    unlink(a);
+    if (old_a)
+        T_OK(spit(a, old_a, strlen(old_a)));
+    T_OK(spit(b, "B0", 2));
+    T_OK(zio_out_open(&oa, a, d));
+    T_OK(zio_out_open(&ob, b, d));
+    T_OK(zio_out_write(&oa, "A1", 2, d));
+    T_OK(zio_out_write(&ob, "B1", 2, d));
+    fail_rename_at = n;
+    rc = zio_out_commit_pair(&oa, &ob, d);
+    fail_rename_at = 0;
+    zio_out_abort(&ob);
+    zio_out_abort(&oa);
+    return rc;
+}
+
+static void
+check_content(const char *path, const char *want)
+{
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    T_TRUE(b != NULL);
+    if (b)
+        T_EQ_MEM(b, len, want, strlen(want));
+    free(b);
+}
+
+TEST(out_commit_pair_changes_both_or_neither)
+{
+    const char *a = tpath("pa.csr"), *b = tpath("pb.csr");
+    char pat[600];
+    snprintf(pat, sizeof pat, "%s/p?.csr.*", t_dir);
+    struct diag d;
+
+    /* The second rename fails: the first is put back. */
+    T_EQ_INT(pair_with_failure(a, b, "A0", 2, &d), ALS_EIO);
+    check_content(a, "A0");
+    check_content(b, "B0");
+    T_TRUE(strstr(d.msg, "pb.csr") != NULL);
+    T_EQ_INT(count_matches(pat), 0);
+    /* The first fails: nothing was replaced. */
+    T_EQ_INT(pair_with_failure(a, b, "A0", 1, &d), ALS_EIO);
+    check_content(a, "A0");
+    check_content(b, "B0");
+    T_EQ_INT(count_matches(pat), 0);
+    /* No previous first file: the new one goes away again. */
+    T_EQ_INT(pair_with_failure(a, b, NULL, 2, &d), ALS_EIO);
+    T_TRUE(access(a, F_OK) != 0);
+    check_content(b, "B0");
+    T_EQ_INT(count_matches(pat), 0);
+    /* No failure: both new, the backup gone. */
+    T_OK(pair_with_failure(a, b, "A0", 0, &d));
+    check_content(a, "A1");
+    check_content(b, "B1");
+    T_EQ_INT(count_matches(pat), 0);
+}
+
+TEST(check_distinct_by_inode_or_resolved_path)
+{
+    const char *a = tpath("cd_a"), *absent = tpath("cd_absent");
+    char dotted[600];
+    struct diag d;
+    T_OK(spit(a, "x", 1));
+    snprintf(dotted, sizeof dotted, "%s/./cd_absent", t_dir);
+    const char *two_absent[] = { absent, dotted };
+    T_EQ_INT(zio_check_distinct(two_absent, 2, NULL, 0, &d), ALS_EUSAGE);
+    const char *dev_null[] = { "/dev/null", "/dev/null" };
+    T_OK(zio_check_distinct(dev_null, 2, NULL, 0, &d));
+    const char *stdout_twice[] = { "-", "-" };
+    T_EQ_INT(zio_check_distinct(stdout_twice, 2, NULL, 0, &d), ALS_EUSAGE);
+    const char *stdin_in[] = { "-", NULL, a };
+    const char *out_a[] = { absent };
+    T_OK(zio_check_distinct((const char *const[]){ "-" }, 1, stdin_in, 2, &d));
+    T_OK(zio_check_distinct(out_a, 1, stdin_in, 3, &d));
+    out_a[0] = a;
+    T_EQ_INT(zio_check_distinct(out_a, 1, stdin_in, 3, &d), ALS_EUSAGE);
+}
+
 TEST(out_abort_keeps_previous_file)
 {
     const char *p = tpath("keep.txt");
     char pat[600];
-    snprintf(pat, sizeof pat, "%s.??????", p);
+    snprintf(pat, sizeof pat, "%s.als-tmp.??????", p);
     struct zio_out o;
     struct diag d;
     T_OK(spit(p, "old\n", 4));
