@@ -1439,3 +1439,32 @@ kill_at_various_moments() {
     assert_empty "$output" "-q on a terminal"
     cmp out.trp out3.trp
 }
+
+# A broken input is not an empty log: a cron job whose pipe broke must not "succeed".
+@test "map: a read error (stdin closed, stdin a directory, EIO) exits 1 with one line, creates nothing" {
+    run -1 --separate-stderr closed_stdin als-map -V v -o out.trp
+    assert_stderr "als-map: read error on '(stdin)': Bad file descriptor"
+    no_output_files
+    assert_file_absent v
+    run -1 --separate-stderr closed_stdin als-map -V v --text
+    assert_stderr "als-map: read error on '(stdin)': Bad file descriptor"
+    assert_empty "$output" "stdout"
+    assert_file_absent v
+    run -1 --separate-stderr als-map -V v -o out.trp <.
+    assert_stderr "als-map: read error on '(stdin)': Is a directory"
+    no_output_files
+    assert_file_absent v
+    # reading /proc/self/mem at offset 0 fails with EIO
+    run -1 --separate-stderr als-map -V v -o out.trp /proc/self/mem
+    assert_stderr "als-map: read error on '/proc/self/mem': Input/output error"
+    no_output_files
+    assert_file_absent v
+    # into an existing vocabulary: unchanged
+    als-map -q -V v -o base.trp "$DATA/map-basic.csv"
+    local before
+    before=$(state_of v)
+    run -1 --separate-stderr closed_stdin als-map -V v --append -o out.trp
+    assert_stderr "als-map: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.trp
+    assert_eq "$before" "$(state_of v)" "DIR"
+}

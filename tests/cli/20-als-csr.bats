@@ -834,3 +834,16 @@ open(path, "wb").write(bytes(h) + blk + end)
     run -2 --separate-stderr als-map -V w --values stars -o x.trp n2.csv
     assert_contains "$stderr" "values"
 }
+
+@test "csr: a read error on the triples (stdin closed, a directory, EIO) exits 1 with one line, no output" {
+    run -1 --separate-stderr closed_stdin als-csr -o out.csr
+    assert_stderr "als-csr: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.csr
+    run -1 --separate-stderr als-csr -o out.csr --test te.csr --test-fraction 0.5 <.
+    assert_stderr "als-csr: read error on '(stdin)': Is a directory"
+    assert_file_absent out.csr
+    assert_file_absent te.csr
+    run -1 --separate-stderr als-csr -o out.csr /proc/self/mem
+    assert_stderr "als-csr: read error on '/proc/self/mem': Input/output error"
+    assert_file_absent out.csr
+}

@@ -703,3 +703,26 @@ EOF
     assert_empty "$stderr" "stderr without --progress"
     cmp ref.tsv out2.tsv
 }
+
+@test "recommend: a read error on the ID list, --history or --exclude exits 1 with one line, no output" {
+    run -1 --separate-stderr closed_stdin rec -o out.tsv
+    assert_stderr "als-recommend: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr rec -o out.tsv <.
+    assert_stderr "als-recommend: read error on '(stdin)': Is a directory"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr closed_stdin rec --similar -o out.tsv
+    assert_stderr "als-recommend: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.tsv
+    local u
+    u=$(user_at 0)
+    run -1 --separate-stderr rec -c "$F/tr.csr" --history /proc/self/mem -o out.tsv "$u"
+    assert_stderr "als-recommend: read error on '/proc/self/mem': Input/output error"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr closed_stdin rec -c "$F/tr.csr" --history - -o out.tsv "$u"
+    assert_stderr "als-recommend: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr rec --exclude /proc/self/mem -o out.tsv "$u"
+    assert_stderr "als-recommend: read error on '/proc/self/mem': Input/output error"
+    assert_file_absent out.tsv
+}
