@@ -1468,3 +1468,31 @@ kill_at_various_moments() {
     assert_file_absent out.trp
     assert_eq "$before" "$(state_of v)" "DIR"
 }
+
+# Empty lines are ignored everywhere, before the first record or header too.
+@test "map: empty lines before the first line are ignored by detection, header and column count" {
+    printf '\nalice,i1,5\n\r\nbob,i2,3\n' >lead.csv
+    local want
+    want=$(tsv '0|0|5' '1|1|3')
+    run -0 --separate-stderr als-map -V a --text lead.csv
+    assert_output "$want"
+    assert_contains "$stderr" "2 records read, 2 written"
+    # with -F given, the rating column is still counted from the first record
+    run -0 --separate-stderr als-map -V b -F , --text lead.csv
+    assert_output "$want"
+    # the stored format is the one of the first record: three columns, a rating
+    run -0 --separate-stderr als-map -V b --append --text lead.csv
+    assert_output "$want"
+    # a header after empty lines is the header; errors name its line
+    printf '\r\n\nuser,item,rating\nalice,i1,5\n\nbob,i2,3\n' >head.csv
+    run -0 --separate-stderr als-map -V c -r rating --text head.csv
+    assert_output "$want"
+    run -2 --separate-stderr als-map -V d -r ratin --text head.csv
+    assert_eq "als-map: head.csv:3: no column named 'ratin' in the header" \
+        "$(head -n 1 <<<"$stderr")" "first line of stderr"
+    assert_file_absent d
+    # a byte-order mark on an empty first line
+    printf '\xef\xbb\xbf\nalice\ti1\t5\nbob\ti2\t3\n' >bom.tsv
+    run -0 --separate-stderr als-map -V e --text bom.tsv
+    assert_output "$want"
+}
