@@ -248,10 +248,9 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
                           (unsigned long long)first_line);
             goto out;
         }
-    } else if (r->header || named) {
-        rc = diag_set(d, ALS_EFORMAT, "%s: empty input, expected a header line", name);
-        goto out;
     }
+    /* An empty input with -H (or columns by name) is a log with no records yet, as a
+     * header-only one is: what was given is kept, names stay unresolved. */
     int stored = nf > LOGREAD_MAX_COLUMN ? LOGREAD_MAX_COLUMN : nf;
 
     /* Defaults: user 1, item 2, rating 3 when the log has a third column. */
@@ -272,6 +271,8 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
         unsigned n;
         if (col_number(cs, &n)) {
             r->idx[i] = (int)n - 1;
+        } else if (empty) {
+            continue; /* no header line to find the name in; nothing to read either */
         } else {
             r->idx[i] = field_named(r, stored, cs);
             if (r->idx[i] < 0) {
@@ -292,6 +293,8 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
     if (!empty) {
         memcpy(spec->delim, r->delim, sizeof spec->delim);
         spec->header = r->header;
+    } else if (r->header) {
+        spec->header = 1; /* given, or implied by names: it is what the next log will have */
     }
     if (!empty && !r->header) {
         r->pending = line;

@@ -1496,3 +1496,28 @@ kill_at_various_moments() {
     run -0 --separate-stderr als-map -V e --text bom.tsv
     assert_output "$want"
 }
+
+# A first night with no records yet records what it was told; the next night reads its log
+# as a build told the same from the start would.
+@test "map: an empty first build records -F, -H, -u, -i, -r and -t for the next run" {
+    : >empty.csv
+    printf 'ts;rating;user;item\n100;4;alice;i1\n200;2;bob;i2\n' >night2.csv
+    als-map -q -V fresh -F ';' -u user -i item -r rating -t ts --text night2.csv >want.tsv
+    assert_eq "$(tsv '0|0|4|100' '1|1|2|200')" "$(cat want.tsv)"
+    # a zero-byte log with -H and names
+    run -0 --separate-stderr als-map -V v -H -F ';' -u user -i item -r rating -t ts --text empty.csv
+    assert_empty "$output" "stdout"
+    run -0 --separate-stderr als-map -V v --append --text night2.csv
+    assert_output "$(cat want.tsv)"
+    # by number, without a header, from an empty stdin
+    printf '100|4|alice|i1\n200|2|bob|i2\n' >night2.psv
+    run -0 --separate-stderr als-map -V w --no-header -F '|' -u 3 -i 4 -r 2 -t 1 --text </dev/null
+    assert_empty "$output" "stdout"
+    run -0 --separate-stderr als-map -V w --append --text night2.psv
+    assert_output "$(cat want.tsv)"
+    # -r none: the third column is not a rating
+    run -0 --separate-stderr als-map -V n -F , -r none --text empty.csv
+    printf 'alice,i1,7\n' >night2.csv
+    run -0 --separate-stderr als-map -V n --append --text night2.csv
+    assert_output "$(tsv '0|0|1')"
+}
