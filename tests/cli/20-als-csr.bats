@@ -847,3 +847,26 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_stderr "als-csr: read error on '/proc/self/mem': Input/output error"
     assert_file_absent out.csr
 }
+
+@test "csr: -o through a dangling symlink writes its target and keeps the link" {
+    printf '0\t0\t1\n1\t1\t2\n' >t.tsv
+    als-csr -q -o want.csr t.tsv
+    mkdir sub
+    ln -s sub/out.csr link
+    run -0 --separate-stderr als-csr -q -o link t.tsv
+    [[ -L link ]]
+    [[ -f sub/out.csr && ! -L sub/out.csr ]]
+    cmp want.csr sub/out.csr
+    no_temp_files .
+    no_temp_files sub
+    # a link to a directory and a loop of links are errors; nothing is created
+    ln -s sub dirlink
+    run -1 --separate-stderr als-csr -q -o dirlink t.tsv
+    assert_stderr "als-csr: cannot write 'dirlink': a link to the directory 'sub'"
+    ln -s loop2 loop1
+    ln -s loop1 loop2
+    run -1 --separate-stderr als-csr -q -o loop1 t.tsv
+    assert_stderr "als-csr: cannot write 'loop1': Too many levels of symbolic links"
+    assert_eq "out.csr" "$(ls sub)" "sub"
+    no_temp_files .
+}
