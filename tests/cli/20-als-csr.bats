@@ -870,3 +870,20 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_eq "out.csr" "$(ls sub)" "sub"
     no_temp_files .
 }
+
+@test "csr: a NUL byte in text triples is said as a NUL, with file and line" {
+    printf '0\t0\t1\n1\t1\t2\0007\n' >v.tsv
+    run -1 --separate-stderr als-csr -o out.csr v.tsv
+    assert_stderr "als-csr: v.tsv:2: NUL byte in the value field"
+    assert_file_absent out.csr
+    printf '0\t0\t1\n\n1\000\t1\t2\n' >u.tsv
+    run -1 --separate-stderr als-csr -o out.csr u.tsv
+    assert_stderr "als-csr: u.tsv:3: NUL byte in the user field"
+    printf '0\t0\000\t1\n' >i.tsv
+    run -1 --separate-stderr als-csr -o out.csr <i.tsv
+    assert_stderr "als-csr: (stdin):1: NUL byte in the item field"
+    printf '0\t0\t1\t17000\000\n' >t.tsv
+    run -1 --separate-stderr als-csr -o out.csr t.tsv
+    assert_stderr "als-csr: t.tsv:1: NUL byte in the time field"
+    assert_file_absent out.csr
+}
