@@ -1521,3 +1521,20 @@ kill_at_various_moments() {
     run -0 --separate-stderr als-map -V n --append --text night2.csv
     assert_output "$(tsv '0|0|1')"
 }
+
+@test "map: a map.conf storing column 0 or a delimiter with a quote is damage: exit 1, map.conf:LINE" {
+    als-map -q -V v -o base.trp "$DATA/map-basic.csv"
+    sed -i 's/^item-column "2"$/item-column "0"/' v/map.conf
+    local line before
+    line=$(grep -n '^item-column' v/map.conf | cut -d: -f1)
+    before=$(state_of v)
+    run -1 --separate-stderr als-map -V v --append -o out.trp "$DATA/map-basic.csv"
+    assert_stderr "als-map: v/map.conf:$line: item-column 0 is out of range (1-64)"
+    assert_eq "$before" "$(state_of v)" "DIR"
+    no_output_files
+    sed -i 's/^item-column "0"$/item-column "2"/; s/^delimiter ","$/delimiter ",\\""/' v/map.conf
+    line=$(grep -n '^delimiter' v/map.conf | cut -d: -f1)
+    run -1 --separate-stderr als-map -V v --append -o out.trp "$DATA/map-basic.csv"
+    assert_stderr "als-map: v/map.conf:$line: delimiter with a quote or line break"
+    no_output_files
+}
