@@ -887,3 +887,23 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_stderr "als-csr: t.tsv:1: NUL byte in the time field"
     assert_file_absent out.csr
 }
+
+@test "csr: --test-fraction or --leave-out given twice: the last wins; the two together exit 2" {
+    awk 'BEGIN { for (u = 0; u < 6; u++) for (i = 0; i < 8; i++) printf "%d\t%d\t%d\n", u, i, i + 1 }' >s.tsv
+    als-csr -q --test-fraction 0.5 --test te.csr -o tr.csr s.tsv
+    run -0 --separate-stderr als-csr -q --test-fraction 0.25 --test-fraction 0.5 --test te2.csr \
+        -o tr2.csr s.tsv
+    cmp te.csr te2.csr
+    cmp tr.csr tr2.csr
+    # the last one counts: 0.5 then 0.25 is not 0.5
+    als-csr -q --test-fraction 0.5 --test-fraction 0.25 --test te3.csr -o tr3.csr s.tsv
+    run -1 cmp -s te.csr te3.csr
+    als-csr -q --leave-out 3 --test lte.csr -o ltr.csr s.tsv
+    run -0 --separate-stderr als-csr -q --leave-out 1 --leave-out 3 --test lte2.csr -o ltr2.csr s.tsv
+    cmp lte.csr lte2.csr
+    run -2 --separate-stderr als-csr -q --test-fraction 0.5 --leave-out 3 --test x.csr -o y.csr s.tsv
+    assert_eq "als-csr: --test-fraction and --leave-out exclude each other" \
+        "$(head -n 1 <<<"$stderr")" "first line"
+    assert_file_absent x.csr
+    assert_file_absent y.csr
+}
