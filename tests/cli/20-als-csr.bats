@@ -702,7 +702,7 @@ open(path, "wb").write(bytes(h) + blk + end)
     small_fixture
     mkdir adir && ln -s adir link
     run -1 --separate-stderr als-csr -V v -o link t.tsv
-    assert_stderr "als-csr: cannot open '$(pwd -P)/adir': Is a directory"
+    assert_stderr "als-csr: cannot write 'link': a link to the directory 'adir'"
     assert_eq "" "$(ls -A adir)" "files left in adir/"
     [[ -L link ]]
     no_temp_files .
