@@ -95,7 +95,7 @@ main(int argc, char **argv)
     const char *info_path = NULL, *dump_path = NULL;
     struct csrjob_opts jo = { .policy = -1 };
     struct csr_split_opts *so = &jo.split;
-    int force_tty = 0, transpose = 0, split = 0;
+    int force_tty = 0, transpose = 0, split = 0; /* split: the option that asked for one */
     int opt;
     while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "o:V:f", longopts, NULL)) !=
            -1) {
@@ -109,9 +109,10 @@ main(int argc, char **argv)
         case OPT_DROP_ZEROS: jo.drop_zeros = 1; break;
         case OPT_TEST_FRACTION:
         case OPT_LEAVE_OUT:
-            if (split)
+            /* One given twice: the last wins, as for -o and --dup. */
+            if (split && split != opt)
                 cli_usage_error(&cli, "--test-fraction and --leave-out exclude each other");
-            split = 1;
+            split = opt;
             if (opt == OPT_TEST_FRACTION) {
                 so->mode = CSR_SPLIT_FRACTION;
                 so->fraction = cli_opt_double(&cli, "test-fraction", optarg, 0, 1);
@@ -152,7 +153,7 @@ main(int argc, char **argv)
                         argv[optind + 1], argv[optind + 1]);
     if (!jo.output)
         cli_usage_error(&cli, "missing -o FILE");
-    if (split != (jo.test != NULL))
+    if (!!split != (jo.test != NULL))
         cli_usage_error(&cli, split ? "a split needs --test FILE for the held-out part"
                                     : "--test needs --test-fraction or --leave-out");
     if (so->by_time && !split)

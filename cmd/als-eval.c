@@ -91,6 +91,10 @@ static void
 parse_cuts(struct opts *o, const char *arg)
 {
     o->ncut = 0;
+    /* strtok would skip empty elements: "5,,6" and "5," are typos, not lists. */
+    size_t n = strlen(arg);
+    if (n && (arg[0] == ',' || arg[n - 1] == ',' || strstr(arg, ",,")))
+        cli_usage_error(&cli, "empty element in --cutoffs '%s'", arg);
     char *copy = strdup(arg);
     if (!copy)
         cli_die(&cli, "out of memory");

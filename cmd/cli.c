@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -16,6 +17,25 @@
 
 #include "linalg.h"
 #include "num.h"
+
+/*
+ * A program started with stdin, stdout or stderr closed (`prog <&-`) would hand that
+ * descriptor to the first file it opens: the vocabulary lock would be read as an empty
+ * log, triples written into a vocabulary file. Each closed one is taken by /dev/null
+ * opened the wrong way round (stdin write-only, stdout and stderr read-only), so that
+ * using it fails with EBADF, as it would have, instead of reading or writing a stranger.
+ * A constructor, so that it runs before main opens anything.
+ */
+__attribute__((constructor)) static void
+reserve_std_fds(void)
+{
+    for (int fd = 0; fd <= 2; fd++) {
+        if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+            continue;
+        /* In ascending order, the lowest free descriptor is fd itself. */
+        (void)open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY);
+    }
+}
 
 /* The progress line drawn on the terminal, if any: messages erase it first. Messages may
  * come from another thread (als-map's skipped records), hence the lock. */

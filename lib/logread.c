@@ -146,7 +146,7 @@ field_named(const struct logread *r, int stored, const char *cs)
  * is no telling a missing header from a header without that column. */
 static int
 missing_column(const struct logread *r, const struct logspec *spec, int stored,
-               const char *name, const char *cs, struct diag *d)
+               const char *name, uint64_t line, const char *cs, struct diag *d)
 {
     char names[256] = "";
     size_t w = 0;
@@ -164,11 +164,12 @@ missing_column(const struct logread *r, const struct logspec *spec, int stored,
         names[w] = '\0'; /* a name that does not fit is left out */
     }
     if (nnamed < 2 || nfound > 0)
-        return diag_set(d, ALS_EUSAGE, "%s:1: no column named '%s' in the header", name, cs);
+        return diag_set(d, ALS_EUSAGE, "%s:%llu: no column named '%s' in the header", name,
+                        (unsigned long long)line, cs);
     return diag_set(d, ALS_EUSAGE,
-                    "%s:1: no header line with the columns %s (the first line names none of "
-                    "them)",
-                    name, names);
+                    "%s:%llu: no header line with the columns %s (the first line names none "
+                    "of them)",
+                    name, (unsigned long long)line, names);
 }
 
 int
@@ -181,16 +182,25 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
     const char *name = zio_in_name(r->in);
     const char *line = NULL;
     size_t len = 0;
-    rc = zio_in_getline(r->in, &line, &len, d);
+    /* The first line that is not empty settles the format: empty lines are ignored
+     * everywhere, before it too (a log may start with one). */
+    int bom_checked = 0;
+    while ((rc = zio_in_getline(r->in, &line, &len, d)) > 0) {
+        if (!bom_checked && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
+            line += 3;
+            len -= 3;
+        }
+        bom_checked = 1;
+        len = strip_cr(line, len);
+        if (len > 0)
+            break;
+    }
     if (rc < 0)
         goto out;
     int empty = rc == 0;
-    if (!empty && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0) {
-        line += 3;
-        len -= 3;
-    }
-    len = empty ? 0 : strip_cr(line, len);
-    uint64_t first_line = zio_in_lineno(r->in);
+    if (empty)
+        len = 0;
+    uint64_t first_line = empty ? 1 : zio_in_lineno(r->in);
 
     int named = 0;
     for (int i = 0; i < LOG_NCOLS; i++)
@@ -218,7 +228,7 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
             rc = diag_set(d, ALS_EFORMAT,
                           "%s:%llu: cannot detect the delimiter (no tab, comma, semicolon, "
                           "pipe or '::'); give -F",
-                          name, (unsigned long long)zio_in_lineno(r->in));
+                          name, (unsigned long long)first_line);
             goto out;
         }
     } else {
@@ -228,19 +238,19 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
 
     int nf = 0;
     if (!empty) {
-        nf = split_record(r, &line, &len, LOGREAD_MAX_COLUMN, 1, d);
+        nf = split_record(r, &line, &len, LOGREAD_MAX_COLUMN, first_line, d);
         if (nf < 0 && nf != CSV_EJUNK && nf != SPLIT_BAD) {
             rc = nf;
             goto out;
         }
         if (nf < 0 && r->header) {
-            rc = diag_set(d, ALS_EFORMAT, "%s:1: malformed header line (bad quoting)", name);
+            rc = diag_set(d, ALS_EFORMAT, "%s:%llu: malformed header line (bad quoting)", name,
+                          (unsigned long long)first_line);
             goto out;
         }
-    } else if (r->header || named) {
-        rc = diag_set(d, ALS_EFORMAT, "%s: empty input, expected a header line", name);
-        goto out;
     }
+    /* An empty input with -H (or columns by name) is a log with no records yet, as a
+     * header-only one is: what was given is kept, names stay unresolved. */
     int stored = nf > LOGREAD_MAX_COLUMN ? LOGREAD_MAX_COLUMN : nf;
 
     /* Defaults: user 1, item 2, rating 3 when the log has a third column. */
@@ -261,10 +271,12 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
         unsigned n;
         if (col_number(cs, &n)) {
             r->idx[i] = (int)n - 1;
+        } else if (empty) {
+            continue; /* no header line to find the name in; nothing to read either */
         } else {
             r->idx[i] = field_named(r, stored, cs);
             if (r->idx[i] < 0) {
-                rc = missing_column(r, spec, stored, name, cs, d);
+                rc = missing_column(r, spec, stored, name, first_line, cs, d);
                 goto out;
             }
         }
@@ -281,6 +293,8 @@ logread_open(struct logread *r, const char *path, struct logspec *spec, struct d
     if (!empty) {
         memcpy(spec->delim, r->delim, sizeof spec->delim);
         spec->header = r->header;
+    } else if (r->header) {
+        spec->header = 1; /* given, or implied by names: it is what the next log will have */
     }
     if (!empty && !r->header) {
         r->pending = line;

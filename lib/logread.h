@@ -17,7 +17,7 @@ enum { LOG_USER, LOG_ITEM, LOG_RATING, LOG_TIME, LOG_NCOLS };
  * no time). A rating spec of "none" means every record counts 1; a time spec of "none"
  * means no time column. */
 struct logspec {
-    char delim[CSV_MAX_DELIM + 1]; /* "" = detect from the first line */
+    char delim[CSV_MAX_DELIM + 1]; /* "" = detect from the first line not empty */
     int header;                    /* -1 not given, 0 no, 1 yes (names imply yes) */
     char *col[LOG_NCOLS];          /* owned strings or NULL */
 };
@@ -45,7 +45,7 @@ struct logread {
     char *rec;  /* a record joined from several lines (newline inside quotes) */
     size_t rec_cap;
     struct csv_field fields[64];
-    const char *pending; /* the first line, already read for detection */
+    const char *pending; /* the first line not empty, already read for detection */
     size_t pending_len;
     uint64_t pending_line;
     int have_pending;
@@ -59,7 +59,8 @@ enum { LOGREAD_BAD = 2 }; /* logread_next: this record is malformed, the reader 
 /* Open path ("-" is stdin) and settle the format: strip a UTF-8 BOM, detect the delimiter
  * when not given, read the header when there is one, resolve column names and defaults.
  * The effective settings are written back into spec (names stay names), so a caller can
- * persist them. Errors name the file (and line 1 for header problems). */
+ * persist them. Empty lines are skipped, before the header too. Errors name the file
+ * (and the header's line for header problems). */
 int logread_open(struct logread *r, const char *path, struct logspec *spec, struct diag *d)
     ALS_MUSTCHECK;
 

@@ -193,6 +193,12 @@ read_text(struct triples_reader *r, struct triple *t, struct diag *d)
     }
     const char *name = zio_in_name(r->in);
     unsigned long long ln = (unsigned long long)zio_in_lineno(r->in);
+    /* Said as a NUL: quoting the field would cut it at the NUL and show another value. */
+    static const char *const field_name[5] = { "user", "item", "value", "time", "fifth" };
+    for (int k = 0; k < n; k++)
+        if (memchr(f[k], '\0', fl[k]))
+            return diag_set(d, ALS_EFORMAT, "%s:%llu: NUL byte in the %s field", name, ln,
+                            field_name[k]);
     if (n < 3 || n > 4)
         return diag_set(d, ALS_EFORMAT, "%s:%llu: expected 3 or 4 tab-separated fields "
                         "(user, item, value[, time])", name, ln);

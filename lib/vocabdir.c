@@ -293,6 +293,12 @@ load_once(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
             long n = get_quoted(val);
             if (n < 1 || n > CSV_MAX_DELIM)
                 goto bad;
+            /* What -F refuses is damage here, not a usage error of today's command. */
+            if (strpbrk(val, "\"\n\r")) {
+                rc = diag_set(d, ALS_EFORMAT, "%s:%lu: delimiter with a quote or line break",
+                              conf, lineno);
+                goto out;
+            }
             memcpy(v->spec.delim, val, (size_t)n + 1);
         } else if (strcmp(line, "header") == 0) {
             if (strcmp(val, "yes") && strcmp(val, "no"))
@@ -319,7 +325,15 @@ load_once(struct vocabdir *v, const char *path, unsigned flags, struct diag *d)
                 if (strcmp(line, col_key[k]) == 0)
                     break;
             if (k < LOG_NCOLS) {
-                if (get_quoted(val) < 1 || logspec_set_col(&v->spec, k, val) < 0)
+                if (get_quoted(val) < 1)
+                    goto bad;
+                if (val[strspn(val, "0123456789")] == '\0' &&
+                    num_parse_u64(val, 1, LOGREAD_MAX_COLUMN, &count) < 0) {
+                    rc = diag_set(d, ALS_EFORMAT, "%s:%lu: %s %s is out of range (1-%d)", conf,
+                                  lineno, col_key[k], val, LOGREAD_MAX_COLUMN);
+                    goto out;
+                }
+                if (logspec_set_col(&v->spec, k, val) < 0)
                     goto bad;
             }
             /* other keys: written by a newer minor version; safe to ignore */

@@ -694,6 +694,54 @@ write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+/*
+ * The file a chain of symbolic links ends at, which need not exist yet: a link is
+ * followed, never replaced, so that the temporary lands beside the final target and the
+ * rename replaces it (as git's lockfiles do). realpath() cannot do this: it fails on a
+ * dangling link, whose target is exactly the file to create. *out is malloc'd.
+ */
+#define ZIO_MAX_LINKS 40 /* the kernel's own limit, MAXSYMLINKS */
+static int
+resolve_links(const char *path, char **out, struct diag *d)
+{
+    char *cur = strdup(path);
+    if (!cur)
+        return diag_set(d, ALS_ENOMEM, "out of memory");
+    for (int hop = 0;; hop++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) {
+            *out = cur; /* not there yet, or not a link: the target */
+            return 0;
+        }
+        if (hop == ZIO_MAX_LINKS) {
+            int rc = diag_set_errno(d, ALS_EIO, ELOOP, "cannot write '%s'", path);
+            free(cur);
+            return rc;
+        }
+        char buf[PATH_MAX];
+        ssize_t n = readlink(cur, buf, sizeof buf);
+        if (n < 0 || (size_t)n >= sizeof buf) {
+            int rc = diag_set_errno(d, ALS_EIO, n < 0 ? errno : ENAMETOOLONG,
+                                    "cannot follow the link '%s'", cur);
+            free(cur);
+            return rc;
+        }
+        buf[n] = '\0';
+        /* A relative target is relative to the directory holding the link. */
+        const char *slash = strrchr(cur, '/');
+        size_t dlen = buf[0] == '/' || !slash ? 0 : (size_t)(slash - cur) + 1;
+        char *next = malloc(dlen + (size_t)n + 1);
+        if (!next) {
+            free(cur);
+            return diag_set(d, ALS_ENOMEM, "out of memory");
+        }
+        memcpy(next, cur, dlen);
+        memcpy(next + dlen, buf, (size_t)n + 1);
+        free(cur);
+        cur = next;
+    }
+}
+
 int
 zio_out_open(struct zio_out *o, const char *path, struct diag *d)
 {
@@ -713,15 +761,24 @@ zio_out_open(struct zio_out *o, const char *path, struct diag *d)
         return 0;
     }
     struct stat st;
-    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
-        /* Replace the file the link points to, not the link (as git's lockfiles do). */
-        char *real = realpath(path, NULL);
-        if (real) {
-            free(o->path);
-            o->path = real;
-            path = real;
-        }
+    char *target = NULL;
+    int rc0 = resolve_links(path, &target, d);
+    if (rc0 < 0) {
+        zio_out_abort(o);
+        return rc0;
     }
+    if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
+        int rc = strcmp(o->path, target)
+                     ? diag_set(d, ALS_EIO, "cannot write '%s': a link to the directory '%s'",
+                                o->path, target)
+                     : diag_set_errno(d, ALS_EIO, EISDIR, "cannot write '%s'", target);
+        free(target);
+        zio_out_abort(o);
+        return rc;
+    }
+    free(o->path);
+    o->path = target;
+    path = target;
     if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
         /* /dev/null, a FIFO, a terminal: nothing to replace atomically, write in place. */
         o->fd = open(path, O_WRONLY | O_CLOEXEC);

@@ -1541,3 +1541,102 @@ flip_byte() {
     assert_eq "$before" "$(state_of .)" "files after the refused runs"
     run -0 als-map -q -V v -o out.trp log.csv
 }
+
+# A broken input is not an empty log: a cron job whose pipe broke must not "succeed".
+@test "map: a read error (stdin closed, stdin a directory, EIO) exits 1 with one line, creates nothing" {
+    run -1 --separate-stderr closed_stdin als-map -V v -o out.trp
+    assert_stderr "als-map: read error on '(stdin)': Bad file descriptor"
+    no_output_files
+    assert_file_absent v
+    run -1 --separate-stderr closed_stdin als-map -V v --text
+    assert_stderr "als-map: read error on '(stdin)': Bad file descriptor"
+    assert_empty "$output" "stdout"
+    assert_file_absent v
+    run -1 --separate-stderr als-map -V v -o out.trp <.
+    assert_stderr "als-map: read error on '(stdin)': Is a directory"
+    no_output_files
+    assert_file_absent v
+    # reading /proc/self/mem at offset 0 fails with EIO
+    run -1 --separate-stderr als-map -V v -o out.trp /proc/self/mem
+    assert_stderr "als-map: read error on '/proc/self/mem': Input/output error"
+    no_output_files
+    assert_file_absent v
+    # into an existing vocabulary: unchanged
+    als-map -q -V v -o base.trp "$DATA/map-basic.csv"
+    local before
+    before=$(state_of v)
+    run -1 --separate-stderr closed_stdin als-map -V v --append -o out.trp
+    assert_stderr "als-map: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.trp
+    assert_eq "$before" "$(state_of v)" "DIR"
+}
+
+# Empty lines are ignored everywhere, before the first record or header too.
+@test "map: empty lines before the first line are ignored by detection, header and column count" {
+    printf '\nalice,i1,5\n\r\nbob,i2,3\n' >lead.csv
+    local want
+    want=$(tsv '0|0|5' '1|1|3')
+    run -0 --separate-stderr als-map -V a --text lead.csv
+    assert_output "$want"
+    assert_contains "$stderr" "2 records read, 2 written"
+    # with -F given, the rating column is still counted from the first record
+    run -0 --separate-stderr als-map -V b -F , --text lead.csv
+    assert_output "$want"
+    # the stored format is the one of the first record: three columns, a rating
+    run -0 --separate-stderr als-map -V b --append --text lead.csv
+    assert_output "$want"
+    # a header after empty lines is the header; errors name its line
+    printf '\r\n\nuser,item,rating\nalice,i1,5\n\nbob,i2,3\n' >head.csv
+    run -0 --separate-stderr als-map -V c -r rating --text head.csv
+    assert_output "$want"
+    run -2 --separate-stderr als-map -V d -r ratin --text head.csv
+    assert_eq "als-map: head.csv:3: no column named 'ratin' in the header" \
+        "$(head -n 1 <<<"$stderr")" "first line of stderr"
+    assert_file_absent d
+    # a byte-order mark on an empty first line
+    printf '\xef\xbb\xbf\nalice\ti1\t5\nbob\ti2\t3\n' >bom.tsv
+    run -0 --separate-stderr als-map -V e --text bom.tsv
+    assert_output "$want"
+}
+
+# A first night with no records yet records what it was told; the next night reads its log
+# as a build told the same from the start would.
+@test "map: an empty first build records -F, -H, -u, -i, -r and -t for the next run" {
+    : >empty.csv
+    printf 'ts;rating;user;item\n100;4;alice;i1\n200;2;bob;i2\n' >night2.csv
+    als-map -q -V fresh -F ';' -u user -i item -r rating -t ts --text night2.csv >want.tsv
+    assert_eq "$(tsv '0|0|4|100' '1|1|2|200')" "$(cat want.tsv)"
+    # a zero-byte log with -H and names
+    run -0 --separate-stderr als-map -V v -H -F ';' -u user -i item -r rating -t ts --text empty.csv
+    assert_empty "$output" "stdout"
+    run -0 --separate-stderr als-map -V v --append --text night2.csv
+    assert_output "$(cat want.tsv)"
+    # by number, without a header, from an empty stdin
+    printf '100|4|alice|i1\n200|2|bob|i2\n' >night2.psv
+    run -0 --separate-stderr als-map -V w --no-header -F '|' -u 3 -i 4 -r 2 -t 1 --text </dev/null
+    assert_empty "$output" "stdout"
+    run -0 --separate-stderr als-map -V w --append --text night2.psv
+    assert_output "$(cat want.tsv)"
+    # -r none: the third column is not a rating
+    run -0 --separate-stderr als-map -V n -F , -r none --text empty.csv
+    printf 'alice,i1,7\n' >night2.csv
+    run -0 --separate-stderr als-map -V n --append --text night2.csv
+    assert_output "$(tsv '0|0|1')"
+}
+
+@test "map: a map.conf storing column 0 or a delimiter with a quote is damage: exit 1, map.conf:LINE" {
+    als-map -q -V v -o base.trp "$DATA/map-basic.csv"
+    sed -i 's/^item-column "2"$/item-column "0"/' v/map.conf
+    local line before
+    line=$(grep -n '^item-column' v/map.conf | cut -d: -f1)
+    before=$(state_of v)
+    run -1 --separate-stderr als-map -V v --append -o out.trp "$DATA/map-basic.csv"
+    assert_stderr "als-map: v/map.conf:$line: item-column 0 is out of range (1-64)"
+    assert_eq "$before" "$(state_of v)" "DIR"
+    no_output_files
+    sed -i 's/^item-column "0"$/item-column "2"/; s/^delimiter ","$/delimiter ",\\""/' v/map.conf
+    line=$(grep -n '^delimiter' v/map.conf | cut -d: -f1)
+    run -1 --separate-stderr als-map -V v --append -o out.trp "$DATA/map-basic.csv"
+    assert_stderr "als-map: v/map.conf:$line: delimiter with a quote or line break"
+    no_output_files
+}

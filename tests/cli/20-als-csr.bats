@@ -728,7 +728,7 @@ open(path, "wb").write(bytes(h) + blk + end)
     small_fixture
     mkdir adir && ln -s adir link
     run -1 --separate-stderr als-csr -V v -o link t.tsv
-    assert_stderr "als-csr: cannot open '$(pwd -P)/adir': Is a directory"
+    assert_stderr "als-csr: cannot write 'link': a link to the directory 'adir'"
     assert_eq "" "$(ls -A adir)" "files left in adir/"
     [[ -L link ]]
     no_temp_files .
@@ -917,4 +917,77 @@ open(path, "wb").write(bytes(h) + blk + end)
     run -0 als-csr -q -o tr.csr t.trp
     assert_file_absent tr.csr.als-tmp.live03
     assert_eq mine "$(cat tr.csr.old)" "a file of the user's"
+}
+
+@test "csr: a read error on the triples (stdin closed, a directory, EIO) exits 1 with one line, no output" {
+    run -1 --separate-stderr closed_stdin als-csr -o out.csr
+    assert_stderr "als-csr: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.csr
+    run -1 --separate-stderr als-csr -o out.csr --test te.csr --test-fraction 0.5 <.
+    assert_stderr "als-csr: read error on '(stdin)': Is a directory"
+    assert_file_absent out.csr
+    assert_file_absent te.csr
+    run -1 --separate-stderr als-csr -o out.csr /proc/self/mem
+    assert_stderr "als-csr: read error on '/proc/self/mem': Input/output error"
+    assert_file_absent out.csr
+}
+
+@test "csr: -o through a dangling symlink writes its target and keeps the link" {
+    printf '0\t0\t1\n1\t1\t2\n' >t.tsv
+    als-csr -q -o want.csr t.tsv
+    mkdir sub
+    ln -s sub/out.csr link
+    run -0 --separate-stderr als-csr -q -o link t.tsv
+    [[ -L link ]]
+    [[ -f sub/out.csr && ! -L sub/out.csr ]]
+    cmp want.csr sub/out.csr
+    no_temp_files .
+    no_temp_files sub
+    # a link to a directory and a loop of links are errors; nothing is created
+    ln -s sub dirlink
+    run -1 --separate-stderr als-csr -q -o dirlink t.tsv
+    assert_stderr "als-csr: cannot write 'dirlink': a link to the directory 'sub'"
+    ln -s loop2 loop1
+    ln -s loop1 loop2
+    run -1 --separate-stderr als-csr -q -o loop1 t.tsv
+    assert_stderr "als-csr: cannot write 'loop1': Too many levels of symbolic links"
+    assert_eq "out.csr" "$(ls sub)" "sub"
+    no_temp_files .
+}
+
+@test "csr: a NUL byte in text triples is said as a NUL, with file and line" {
+    printf '0\t0\t1\n1\t1\t2\0007\n' >v.tsv
+    run -1 --separate-stderr als-csr -o out.csr v.tsv
+    assert_stderr "als-csr: v.tsv:2: NUL byte in the value field"
+    assert_file_absent out.csr
+    printf '0\t0\t1\n\n1\000\t1\t2\n' >u.tsv
+    run -1 --separate-stderr als-csr -o out.csr u.tsv
+    assert_stderr "als-csr: u.tsv:3: NUL byte in the user field"
+    printf '0\t0\000\t1\n' >i.tsv
+    run -1 --separate-stderr als-csr -o out.csr <i.tsv
+    assert_stderr "als-csr: (stdin):1: NUL byte in the item field"
+    printf '0\t0\t1\t17000\000\n' >t.tsv
+    run -1 --separate-stderr als-csr -o out.csr t.tsv
+    assert_stderr "als-csr: t.tsv:1: NUL byte in the time field"
+    assert_file_absent out.csr
+}
+
+@test "csr: --test-fraction or --leave-out given twice: the last wins; the two together exit 2" {
+    awk 'BEGIN { for (u = 0; u < 6; u++) for (i = 0; i < 8; i++) printf "%d\t%d\t%d\n", u, i, i + 1 }' >s.tsv
+    als-csr -q --test-fraction 0.5 --test te.csr -o tr.csr s.tsv
+    run -0 --separate-stderr als-csr -q --test-fraction 0.25 --test-fraction 0.5 --test te2.csr \
+        -o tr2.csr s.tsv
+    cmp te.csr te2.csr
+    cmp tr.csr tr2.csr
+    # the last one counts: 0.5 then 0.25 is not 0.5
+    als-csr -q --test-fraction 0.5 --test-fraction 0.25 --test te3.csr -o tr3.csr s.tsv
+    run -1 cmp -s te.csr te3.csr
+    als-csr -q --leave-out 3 --test lte.csr -o ltr.csr s.tsv
+    run -0 --separate-stderr als-csr -q --leave-out 1 --leave-out 3 --test lte2.csr -o ltr2.csr s.tsv
+    cmp lte.csr lte2.csr
+    run -2 --separate-stderr als-csr -q --test-fraction 0.5 --leave-out 3 --test x.csr -o y.csr s.tsv
+    assert_eq "als-csr: --test-fraction and --leave-out exclude each other" \
+        "$(head -n 1 <<<"$stderr")" "first line"
+    assert_file_absent x.csr
+    assert_file_absent y.csr
 }

@@ -721,3 +721,41 @@ EOF
     assert_eq "$before" "$(state_of .)" "files after the refused runs"
     run -0 als-recommend -V "$F/v" -m m.als -o out.tsv "$u"
 }
+
+@test "recommend: a read error on the ID list, --history or --exclude exits 1 with one line, no output" {
+    run -1 --separate-stderr closed_stdin rec -o out.tsv
+    assert_stderr "als-recommend: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr rec -o out.tsv <.
+    assert_stderr "als-recommend: read error on '(stdin)': Is a directory"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr closed_stdin rec --similar -o out.tsv
+    assert_stderr "als-recommend: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.tsv
+    local u
+    u=$(user_at 0)
+    run -1 --separate-stderr rec -c "$F/tr.csr" --history /proc/self/mem -o out.tsv "$u"
+    assert_stderr "als-recommend: read error on '/proc/self/mem': Input/output error"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr closed_stdin rec -c "$F/tr.csr" --history - -o out.tsv "$u"
+    assert_stderr "als-recommend: read error on '(stdin)': Bad file descriptor"
+    assert_file_absent out.tsv
+    run -1 --separate-stderr rec --exclude /proc/self/mem -o out.tsv "$u"
+    assert_stderr "als-recommend: read error on '/proc/self/mem': Input/output error"
+    assert_file_absent out.tsv
+}
+
+@test "recommend: --history: empty lines before the header and between records are ignored" {
+    local u
+    u=$(user_at 0)
+    { head -n 1 "$F/log.csv"; grep "^$u," "$F/log.csv" | head -n 6; } >hist.csv
+    { printf '\n\r\n'; head -n 1 hist.csv; echo; tail -n +2 hist.csv | sed 'a\
+'; } >blank.csv
+    assert_eq 9 "$(grep -c '^.\?$' blank.csv)" "empty lines in blank.csv"
+    rec -c "$F/tr.csr" --history hist.csv --explain-source -k 5 "$u" >want.tsv
+    assert_eq "foldin" "$(cut -f5 want.tsv | sort -u)"
+    run -0 --separate-stderr rec -c "$F/tr.csr" --history blank.csv --explain-source -k 5 "$u"
+    assert_eq "$(cat want.tsv)" "$output"
+    run -0 --separate-stderr rec -c "$F/tr.csr" --history - --explain-source -k 5 "$u" <blank.csv
+    assert_eq "$(cat want.tsv)" "$output"
+}

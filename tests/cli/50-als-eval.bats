@@ -93,6 +93,16 @@ col() {
     assert_contains "$stderr" "-c TRAIN.CSR"
 }
 
+@test "eval: an empty element in -k (5,,6 or 5, or ,5) is a usage error (exit 2)" {
+    local k
+    for k in 5,,6 5, ,5 , 1,5,,; do
+        run -2 --separate-stderr als-eval -m no.als -c no.csr -k "$k" no-test.csr
+        assert_eq "als-eval: empty element in --cutoffs '$k'" "$(head -n 1 <<<"$stderr")" \
+            "first line for -k $k"
+        assert_empty "$output" stdout
+    done
+}
+
 @test "eval: a missing TEST.CSR is a usage error (exit 2)" {
     run -2 --separate-stderr ev
     assert_empty "$output" stdout

@@ -92,6 +92,12 @@ no_output_files() {
     _fail "output files left in '${1:-.}':" "$left"
 }
 
+# closed_stdin CMD...: CMD (a program or a function) with stdin closed. `run CMD <&-` does
+# not do it: run's command substitution takes the freed descriptor 0 for its own pipe.
+closed_stdin() {
+    "$@" 0<&-
+}
+
 # first_line TEXT
 first_line() {
     printf '%s\n' "$1" | head -n 1

@@ -414,6 +414,34 @@ TEST(malformed_lines)
     }
 }
 
+/* What a command-line option would refuse as a usage error is damage when map.conf holds
+ * it: the directory's fault, said with its line. */
+TEST(stored_values_options_refuse)
+{
+    static const struct { const char *conf, *msg; int line; } bad[] = {
+        { "als-vocab 1\nitem-column \"0\"\n", "item-column 0 is out of range (1-64)", 2 },
+        { "als-vocab 1\n\nuser-column \"65\"\n", "user-column 65 is out of range (1-64)", 3 },
+        { "als-vocab 1\ndelimiter \",\\\"\"\n", "delimiter with a quote or line break", 2 },
+        { "als-vocab 1\ndelimiter \"\\n\"\n", "delimiter with a quote or line break", 2 },
+    };
+    const char *dir = tpath("stored");
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        struct diag d;
+        int rc = load_conf(dir, bad[i].conf, &d);
+        WANT("%s/map.conf:%d: %s", dir, bad[i].line, bad[i].msg);
+        if (rc != ALS_EFORMAT || strcmp(d.msg, want) != 0)
+            printf("#   case %zu: %d '%s'\n", i, rc, d.msg);
+        T_EQ_INT(rc, ALS_EFORMAT);
+        T_EQ_STR(d.msg, want);
+    }
+    /* a name and an in-range number pass: only the missing users and items lines fail */
+    struct diag d;
+    T_EQ_INT(load_conf(dir, "als-vocab 1\nuser-column \"64\"\nitem-column \"0x\"\n", &d),
+             ALS_EFORMAT);
+    WANT("%s/map.conf: incomplete vocabulary description", dir);
+    T_EQ_STR(d.msg, want);
+}
+
 TEST(incomplete_and_inconsistent)
 {
     const char *dir = tpath("incomplete");
