@@ -22,7 +22,8 @@ ALL_CPPFLAGS = -D_POSIX_C_SOURCE=200809L -DALS_VERSION='"$(VERSION)"' -Ilib \
             $(shell $(PKG_CONFIG) --cflags zlib $(BLAS_PC) 2>/dev/null) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 -pthread $(OPENMP) $(WARN) $(CFLAGS)
 BLAS_LIBS ?= $(shell $(PKG_CONFIG) --libs $(BLAS_PC) 2>/dev/null || echo -lopenblas -llapacke)
-LIBS      = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz) $(BLAS_LIBS) -lm
+ZLIB_LIBS = $(shell $(PKG_CONFIG) --libs zlib 2>/dev/null || echo -lz)
+LIBS      = $(ZLIB_LIBS) $(BLAS_LIBS) -lm
 ALL_LDFLAGS = -pthread $(OPENMP) $(LDFLAGS)
 
 # make MPI=1 adds build/als-train-mpi (lib/dist.c compiled again with MPI); the other
@@ -70,6 +71,9 @@ $(B)/cmd/%.o: cmd/%.c $(wildcard lib/*.h cmd/*.h) | $(B)/cmd
 
 $(B)/als-%: $(B)/cmd/als-%.o $(B)/cmd/cli.o $(B)/libals.a
 	$(CC) $(ALL_LDFLAGS) $< $(B)/cmd/cli.o $(B)/libals.a $(LIBS) -o $@
+
+# No BLAS in the programs that do no linear algebra (cmd/cli.c's reference is weak).
+$(B)/als-map $(B)/als-csr: LIBS = $(ZLIB_LIBS) -lm
 
 # als-train-mpi: als-train's main and lib/dist with MPI. The object comes before libals.a,
 # so the serial dist.o in the archive is never pulled in.

@@ -62,11 +62,18 @@ clear_progress(void)
     pthread_mutex_unlock(&line_mu);
 }
 
+/* Weak: als-map and als-csr need no BLAS and are linked without it, so that OpenBLAS's
+ * thread pool, started when the library loads, cannot fail or hang them (under ulimit -v,
+ * say); their version line then names no BLAS. */
+#pragma weak la_blas_version
+
 static void
 print_version(const struct cli *c)
 {
-    printf("%s %s (libals %s, zlib %s, %s)\n", c->prog, ALS_VERSION, ALS_VERSION, zlibVersion(),
-           la_blas_version());
+    printf("%s %s (libals %s, zlib %s", c->prog, ALS_VERSION, ALS_VERSION, zlibVersion());
+    if (la_blas_version)
+        printf(", %s", la_blas_version());
+    printf(")\n");
 }
 
 int

@@ -991,3 +991,19 @@ open(path, "wb").write(bytes(h) + blk + end)
     assert_file_absent x.csr
     assert_file_absent y.csr
 }
+
+# Issue 14: under an address-space limit, OpenBLAS (when linked) fails to start its thread
+# pool at load time and hung even --version. als-map and als-csr link no BLAS.
+@test "map and csr: a pipeline under ulimit -v 150000 (150 MB) runs, --version included" {
+    if ldd "$(command -v als-map)" | grep -q libasan; then
+        skip "AddressSanitizer reserves terabytes of address space: no ulimit -v under ASan"
+    fi
+    als-gen-log -n 20000 --seed 3 -o log.csv
+    run -0 --separate-stderr bash -c 'ulimit -v 150000 && timeout 60 als-map --version &&
+        timeout 60 als-map -q -H -V v -o t.trp log.csv &&
+        timeout 60 als-csr -q -V v -o tr.csr --test te.csr --test-fraction 0.2 t.trp'
+    assert_empty "$stderr"
+    assert_contains "$output" "als-map "
+    assert_file_exists tr.csr
+    assert_file_exists te.csr
+}
