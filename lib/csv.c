@@ -200,3 +200,43 @@ csv_escape_tsv(const char *s, size_t n, char *out)
     }
     return (size_t)(o - out);
 }
+
+static int
+hex_digit(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+int
+csv_unescape_tsv(const char *s, size_t n, char *out, size_t *outlen)
+{
+    char *o = out;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '\\') {
+            *o++ = s[i];
+            continue;
+        }
+        if (++i == n)
+            return ALS_EFORMAT;
+        switch (s[i]) {
+        case 't': *o++ = '\t'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case '\\': *o++ = '\\'; break;
+        case 'x': {
+            int hi = i + 2 < n ? hex_digit(s[i + 1]) : -1;
+            int lo = hi >= 0 ? hex_digit(s[i + 2]) : -1;
+            if (lo < 0)
+                return ALS_EFORMAT;
+            *o++ = (char)(hi << 4 | lo);
+            i += 2;
+            break;
+        }
+        default: return ALS_EFORMAT;
+        }
+    }
+    *outlen = (size_t)(o - out);
+    return 0;
+}

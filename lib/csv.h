@@ -52,4 +52,9 @@ void csv_scratch_release(struct csv_scratch *s);
  * \xHH. out needs room for 4 * n bytes; returns the escaped length. */
 size_t csv_escape_tsv(const char *s, size_t n, char *out);
 
+/* The inverse of csv_escape_tsv: \t \n \r \\ and \xHH (either case) back to their bytes,
+ * every other byte as it is. out needs room for n bytes; *outlen gets the length.
+ * Returns 0, or ALS_EFORMAT for a backslash that starts none of these. */
+int csv_unescape_tsv(const char *s, size_t n, char *out, size_t *outlen) ALS_MUSTCHECK;
+
 #endif

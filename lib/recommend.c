@@ -2,6 +2,7 @@
 /* recommend: batched scoring of users (or items) against a model, with filtered top-k. */
 #include "recommend.h"
 
+#include <assert.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,6 +80,15 @@ exact_score(const struct rec *r, const struct rec_query *q, const float *xn, uin
     if (m->biases && !r->similar)
         s += m->mu + (double)q->bias + (double)m->ib[i];
     return (float)s;
+}
+
+void
+rec_score_pairs(const struct rec *r, const struct rec_query *q, const uint32_t *items,
+                size_t n, float *out)
+{
+    assert(!r->similar);
+    for (size_t t = 0; t < n; t++)
+        out[t] = exact_score(r, &q[t], NULL, items[t]);
 }
 
 /* How far GEMM's score for a query of squared norm xn and items of norm at most ynorm may

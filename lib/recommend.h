@@ -45,6 +45,12 @@ void rec_block(const struct rec *r, const struct rec_query *q, size_t n, float *
 
 size_t rec_scratch_size(const struct rec *r);
 
+/* Score n given (query, item) pairs, q[t] against items[t] (an item with factors), into
+ * out[t]: the exact score rec_block ranks by (the same double-precision sum in a fixed
+ * order), so a pair scores as it would rank among all items. Not with similar. */
+void rec_score_pairs(const struct rec *r, const struct rec_query *q, const uint32_t *items,
+                     size_t n, float *out);
+
 /*
  * Score n <= REC_BLOCK queries against every item into rows (n x items floats), for
  * callers that rank whole rows against a few items (als-eval's MRR and AUC): the items in

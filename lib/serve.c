@@ -3,6 +3,7 @@
 #include "serve.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,7 @@
 #include "emit.h"
 #include "mapper.h"
 #include "model.h"
+#include "names.h"
 #include "progress.h"
 #include "recommend.h"
 #include "vocabdir.h"
@@ -35,6 +37,7 @@ struct serve {
     uint32_t *popular;   /* item order for SERVE_COLD_POPULAR */
     struct rec rec;
     struct als_foldin fold;
+    struct names names; /* item_names, or empty */
 };
 
 /* One query: a raw ID, what it resolved to, and its answer. */
@@ -87,6 +90,12 @@ format_job(const struct serve *s, const struct job *j, struct emit_buf *b)
             const char *id = vocab_get(iv, j->idx_out[r], &len);
             emit_str(b, r ? ",{\"item\":" : "{\"item\":");
             emit_json_string(b, id ? id : "", id ? len : 0);
+            if (s->o.item_names) {
+                size_t nl;
+                const char *nm = names_get(&s->names, j->idx_out[r], &nl);
+                emit_str(b, ",\"name\":");
+                emit_json_string(b, nm, nl);
+            }
             emit_str(b, ",\"score\":");
             emit_json_number(b, shown(s, j, j->val_out[r]));
             emit_str(b, ",\"rank\":");
@@ -109,6 +118,12 @@ format_job(const struct serve *s, const struct job *j, struct emit_buf *b)
         if (s->o.explain) {
             emit_char(b, '\t');
             emit_str(b, src_name[j->src]);
+        }
+        if (s->o.item_names) {
+            size_t nl;
+            const char *nm = names_get(&s->names, j->idx_out[r], &nl);
+            emit_char(b, '\t');
+            emit_tsv_field(b, nm, nl);
         }
         emit_char(b, '\n');
     }
@@ -401,6 +416,43 @@ add_job(const struct serve *s, struct job *jobs, size_t *n, const char *raw, siz
     return rc;
 }
 
+/* The TSV header line: the columns in the order format_job and pairs_run write them. */
+static int
+write_header(const struct serve *s, struct zio_out *o, struct diag *d)
+{
+    const struct serve_opts *p = &s->o;
+    char line[96];
+    snprintf(line, sizeof line, "%s\t%s\tscore%s%s%s\n", p->similar ? "item" : "user",
+             p->similar ? "similar" : "item", p->pairs == SERVE_SCORE ? "" : "\trank",
+             p->explain ? "\tsource" : "", p->item_names ? "\tname" : "");
+    return zio_out_write(o, line, strlen(line), d);
+}
+
+static int
+run_pairs(struct serve *s, const char *path, struct zio_out *o, struct serve_stats *st,
+          struct diag *d)
+{
+    const struct model_params *mp = &s->m->params;
+    struct pairs_ctx c = {
+        .mode = s->o.pairs == SERVE_SCORE ? PAIRS_SCORE : PAIRS_CANDIDATES,
+        .m = s->m,
+        .rec = &s->rec,
+        .users = &s->vd.users,
+        .items = &s->vd.items,
+        .vocab_path = s->o.vocab,
+        .seen = s->hist && !s->o.include_seen ? &s->hist->r : NULL,
+        .mask = s->mask,
+        .k = s->o.k,
+        .names = s->o.item_names ? &s->names : NULL,
+        .json = s->o.format == SERVE_JSON,
+        .clip = !s->m->implicit && (mp->has & MODEL_HAS_RANGE),
+        .lo = mp->rating_min,
+        .hi = mp->rating_max,
+        .threads = s->o.threads,
+    };
+    return pairs_run(&c, path, o, &st->pairs, d);
+}
+
 int
 serve_run(struct serve *s, const struct serve_queries *q, struct zio_out *o,
           struct serve_stats *st, struct diag *d)
@@ -408,6 +460,10 @@ serve_run(struct serve *s, const struct serve_queries *q, struct zio_out *o,
     struct zio_in *in = NULL;
     size_t n = 0;
     int rc = 0;
+    if (s->o.header && s->o.format == SERVE_TSV && (rc = write_header(s, o, d)) < 0)
+        return rc;
+    if (s->o.pairs != SERVE_USERS)
+        return run_pairs(s, q->path, o, st, d);
     struct job *jobs = xmem_alloc_array(CHUNK, sizeof *jobs);
     if (!jobs)
         return diag_set(d, ALS_ENOMEM, "out of memory");
@@ -625,6 +681,7 @@ serve_open(struct serve **out, const struct serve_opts *o, struct serve_stats *s
         return diag_set(d, ALS_ENOMEM, "out of memory");
     s->o = *o;
     vocabdir_init(&s->vd);
+    names_init(&s->names);
     unsigned vflags = o->verify ? AFILE_VERIFY : 0;
     if ((rc = model_open(&s->m, o->model, vflags, d)) < 0 ||
         (rc = vocabdir_load(&s->vd, o->vocab, vflags, d)) < 0 ||
@@ -640,6 +697,12 @@ serve_open(struct serve **out, const struct serve_opts *o, struct serve_stats *s
         goto out;
     if ((rc = rec_init(&s->rec, s->m, s->mask, o->k, o->similar, d)) < 0)
         goto out;
+    if (o->item_names) {
+        if ((rc = names_load(&s->names, &s->vd.items, o->item_names,
+                             o->name_column ? o->name_column : 2, d)) < 0)
+            goto out;
+        st->names_unknown = s->names.unknown;
+    }
     if (o->history) {
         struct als_params p;
         foldin_params(s->m, &p);
@@ -662,6 +725,7 @@ serve_close(struct serve *s)
     free(s->mask);
     free(s->popular);
     rec_release(&s->rec);
+    names_release(&s->names);
     als_foldin_release(&s->fold);
     csr_free(s->fresh);
     csr_free(s->hist);

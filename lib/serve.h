@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "pairs.h"
 
 struct zio_out;
 
@@ -18,6 +19,9 @@ enum {
 };
 
 enum { SERVE_TSV, SERVE_JSON };
+
+/* Queries that are (user, item) pairs instead of users (lib/pairs.h). */
+enum { SERVE_USERS, SERVE_SCORE, SERVE_CANDIDATES };
 
 /* What to serve. The strings are borrowed: they must stay valid until serve_close. */
 struct serve_opts {
@@ -39,6 +43,13 @@ struct serve_opts {
     int explain;      /* say where each answer came from: model, foldin or popular */
     int verify;       /* check every checksum of the model, vocabularies and CSR */
     unsigned threads; /* scoring threads (0 counts as 1) */
+    int pairs;        /* SERVE_USERS, or the path of serve_queries holds 'user<TAB>item'
+                       * lines: SERVE_SCORE scores each, SERVE_CANDIDATES ranks each user's
+                       * list (pairs_run; history and cold do not apply) */
+    const char *item_names; /* a CSV/TSV of raw item ID and label (names_load), or NULL:
+                             * each answer gets its item's label */
+    unsigned name_column;   /* the label's field in it, from 1 (0 counts as 2) */
+    int header;             /* TSV: a first line naming the columns */
     /* Optional (lib/progress.h): serve_run's queries answered (or skipped), per chunk, as
      * "users" ("items" with similar), of every user with all, of the n IDs, or of an
      * unknown total for a file. */
@@ -59,6 +70,8 @@ struct serve_stats {
     uint64_t swapped;         /* cold queries that are IDs of the other side: an item ID
                                * given as a user, a user ID given to similar */
     char swapped_id[4 * 64 + 1]; /* the first of them, TSV-escaped, cut at 64 bytes */
+    struct pairs_stats pairs;    /* the pair modes' counts */
+    uint64_t names_unknown;      /* item_names records whose ID is not an item (ignored) */
 };
 
 struct serve;
@@ -107,6 +120,10 @@ struct serve_queries {
  * for a damaged vocabulary or CSR row, zio's codes for reading the queries and writing
  * o, ALS_ENOMEM.
  */
+/* With pairs, only path is read. With header (TSV), the first line written names the
+ * columns: user (item with similar), item (similar: similar), score, rank, source with
+ * explain, name with item_names; the score mode has no rank. With item_names, answers
+ * get their item's label: a last TSV column, a "name" member after "item" in JSON. */
 int serve_run(struct serve *s, const struct serve_queries *q, struct zio_out *o,
               struct serve_stats *st, struct diag *d) ALS_MUSTCHECK;
 

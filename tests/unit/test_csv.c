@@ -339,3 +339,28 @@ TEST(escape_tsv_output_never_breaks_a_line)
      * tab/LF/CR/backslash take 2, the other 222 bytes 1: 30 * 4 + 4 * 2 + 222 * 1 = 350. */
     T_EQ_U64(n, 30 * 4 + 4 * 2 + 222);
 }
+
+TEST(unescape_tsv_inverts_escape_for_every_byte)
+{
+    char in[256], esc[1024], back[1024];
+    for (int i = 0; i < 256; i++)
+        in[i] = (char)(255 - i);
+    size_t n = csv_escape_tsv(in, 256, esc), m = 0;
+    T_OK(csv_unescape_tsv(esc, n, back, &m));
+    T_EQ_U64(m, 256);
+    T_TRUE(memcmp(in, back, 256) == 0);
+    /* Upper-case hex is read too; the bytes between escapes stay as they are. */
+    T_OK(csv_unescape_tsv("a\\x1Fb\\\\", 8, back, &m));
+    T_EQ_U64(m, 4);
+    T_TRUE(memcmp(back, "a\x1f" "b\\", 4) == 0);
+}
+
+TEST(unescape_tsv_rejects_unknown_and_cut_escapes)
+{
+    char out[16];
+    size_t m;
+    T_EQ_U64((uint64_t)-csv_unescape_tsv("a\\q", 3, out, &m), (uint64_t)-ALS_EFORMAT);
+    T_EQ_U64((uint64_t)-csv_unescape_tsv("a\\", 2, out, &m), (uint64_t)-ALS_EFORMAT);
+    T_EQ_U64((uint64_t)-csv_unescape_tsv("\\x4", 3, out, &m), (uint64_t)-ALS_EFORMAT);
+    T_EQ_U64((uint64_t)-csv_unescape_tsv("\\xg0", 4, out, &m), (uint64_t)-ALS_EFORMAT);
+}
