@@ -38,3 +38,17 @@ num_parse_double(const char *s, double lo, double hi, double *out)
     *out = v;
     return 0;
 }
+
+int
+num_sorted_has(const uint32_t *a, size_t n, uint32_t i)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid] < i)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < n && a[lo] == i;
+}

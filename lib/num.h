@@ -3,6 +3,7 @@
 #ifndef ALS_NUM_H
 #define ALS_NUM_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "diag.h"
@@ -16,5 +17,8 @@ int num_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out) ALS_MU
  * Returns 0, ALS_EFORMAT or ALS_ERANGE (out of range, infinite, NaN or overflowing);
  * *out is written only on success. */
 int num_parse_double(const char *s, double lo, double hi, double *out) ALS_MUSTCHECK;
+
+/* 1 when i is in the ascending list a[0..n) (binary search). */
+int num_sorted_has(const uint32_t *a, size_t n, uint32_t i);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "csv.h"
 #include "emit.h"
+#include "num.h"
 #include "xmem.h"
 #include "zio.h"
 
@@ -142,21 +143,6 @@ emit_name_column(const struct pairs_ctx *c, struct emit_buf *b, uint32_t item)
     emit_tsv_field(b, nm, nl);
 }
 
-/* 1 when i is in the sorted list a[0..n). */
-static int
-sorted_has(const uint32_t *a, uint64_t n, uint32_t i)
-{
-    uint64_t lo = 0, hi = n;
-    while (lo < hi) {
-        uint64_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == i;
-}
-
 static int
 cmp_u32(const void *a, const void *b)
 {
@@ -199,7 +185,7 @@ rank_group(const struct pairs_ctx *c, struct chunk *ch, struct group *g)
         if (p->status != P_OK)
             continue;
         known++;
-        if ((c->mask && c->mask[p->item]) || sorted_has(g->seen, g->nseen, p->item))
+        if ((c->mask && c->mask[p->item]) || num_sorted_has(g->seen, g->nseen, p->item))
             continue;
         it[n++] = p->item;
     }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "linalg.h"
+#include "num.h"
 #include "topk.h"
 #include "xmem.h"
 
@@ -375,21 +376,6 @@ rec_popular_scores(const uint64_t *col_ptr, uint64_t items, float *score)
         score[i] = (float)(col_ptr[i + 1] - col_ptr[i]);
 }
 
-/* Whether the sorted list holds i. */
-static int
-sorted_has(const uint32_t *list, size_t n, uint32_t i)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (list[mid] < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && list[lo] == i;
-}
-
 size_t
 rec_popular_top(const uint32_t *order, uint64_t items, const uint32_t *excl, size_t nexcl,
                 const unsigned char *mask, size_t k, uint32_t *idx)
@@ -397,7 +383,7 @@ rec_popular_top(const uint32_t *order, uint64_t items, const uint32_t *excl, siz
     size_t w = 0;
     for (uint64_t r = 0; r < items && w < k; r++) {
         uint32_t i = order[r];
-        if ((mask && mask[i]) || sorted_has(excl, nexcl, i))
+        if ((mask && mask[i]) || num_sorted_has(excl, nexcl, i))
             continue;
         idx[w++] = i;
     }

@@ -14,6 +14,7 @@
 #include "mapper.h"
 #include "model.h"
 #include "names.h"
+#include "num.h"
 #include "progress.h"
 #include "recommend.h"
 #include "vocabdir.h"
@@ -221,21 +222,6 @@ resolve(const struct serve *s, struct job *j, int by_index, struct diag *d)
     return 0;
 }
 
-/* 1 when i is in the sorted list a[0..n). */
-static int
-sorted_has(const uint32_t *a, size_t n, uint32_t i)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (a[mid] < i)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < n && a[lo] == i;
-}
-
 /* The popularity list walks items out of index order: seen items are looked up, not
  * merged. */
 static void
@@ -244,7 +230,7 @@ answer_popular(const struct serve *s, struct job *j)
     size_t w = 0;
     for (uint64_t r = 0; r < s->m->items && w < s->o.k; r++) {
         uint32_t i = s->popular[r];
-        if (sorted_has(j->seen, j->nseen, i) || (s->mask && s->mask[i]))
+        if (num_sorted_has(j->seen, j->nseen, i) || (s->mask && s->mask[i]))
             continue;
         j->idx_out[w] = i;
         j->val_out[w++] = (float)(s->hist->t.ptr[i + 1] - s->hist->t.ptr[i]);
