@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "als.h"
 #include "cli.h"
@@ -184,15 +185,31 @@ run_search(const struct train_job *J, const char *text)
     return CLI_EXIT_OK;
 }
 
+#ifdef ALS_TRAIN_MPI
+static volatile int rank_succeeded;
+
+/* mpirun ends the job at the first rank that exits with a failure and may drop what
+ * the others have not yet written. A silent rank that fails lingers a moment, so
+ * that rank 0's message (it fails the same way) reaches mpirun first. */
+static void
+linger_after_failure(void)
+{
+    if (!rank_succeeded)
+        sleep(1);
+}
+#endif
+
 int
 main(int argc, char **argv)
 {
 #ifdef ALS_TRAIN_MPI
     /* Rank 0 alone prints: every rank parses the same options, and the errors of the
      * others reach rank 0 through dist_agree. */
-    if (dist_env_rank() > 0 &&
-        (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr)))
-        return CLI_EXIT_FAIL;
+    if (dist_env_rank() > 0) {
+        if (!freopen("/dev/null", "w", stdout) || !freopen("/dev/null", "w", stderr))
+            return CLI_EXIT_FAIL;
+        atexit(linger_after_failure);
+    }
 #endif
     struct run R;
     memset(&R, 0, sizeof R);
@@ -339,5 +356,8 @@ main(int argc, char **argv)
     if (cli.verbose)
         cli_warn(&cli, "trained with -k %u -n %u -a %.6g -l %.6g", u->k, u->iters, u->alpha,
                  u->lambda);
+#ifdef ALS_TRAIN_MPI
+    rank_succeeded = 1;
+#endif
     return CLI_EXIT_OK;
 }
