@@ -339,8 +339,10 @@ main(int argc, char **argv)
     if (cli.verbose) {
         uint64_t it = R.info.params.iters;
         cli_warn(&cli, "%d ranks exchanged %" PRIu64 " bytes, %" PRIu64 " per iteration; rank "
-                 "0: %.3f s solving, %.3f s in MPI", st.ranks, st.bytes,
-                 it ? st.iter_bytes / it : 0, st.solve_seconds, st.mpi_seconds);
+                 "0: %.3f s solving, %.3f s in MPI; solving: fastest rank %d %.3f s, slowest "
+                 "rank %d %.3f s", st.ranks, st.bytes, it ? st.iter_bytes / it : 0,
+                 st.solve_seconds, st.mpi_seconds, st.fastest_rank, st.fastest_seconds,
+                 st.slowest_rank, st.slowest_seconds);
     }
 #else
     if (search)

@@ -161,6 +161,23 @@ void
 dist_stats(const struct dist *D, struct dist_stats *s)
 {
     *s = D->st;
+    s->fastest_rank = s->slowest_rank = D->rank;
+    s->fastest_seconds = s->slowest_seconds = s->solve_seconds;
+#ifdef ALS_DIST_MPI
+    if (D->size == 1)
+        return;
+    /* timings only, never anything the model depends on */
+    struct {
+        double sec;
+        int rank;
+    } mine = { s->solve_seconds, D->rank }, lo = mine, hi = mine;
+    if (MPI_Reduce(&mine, &lo, 1, MPI_DOUBLE_INT, MPI_MINLOC, 0, MPI_COMM_WORLD) == MPI_SUCCESS &&
+        MPI_Reduce(&mine, &hi, 1, MPI_DOUBLE_INT, MPI_MAXLOC, 0, MPI_COMM_WORLD) == MPI_SUCCESS &&
+        D->rank == 0) {
+        s->fastest_seconds = lo.sec, s->fastest_rank = lo.rank;
+        s->slowest_seconds = hi.sec, s->slowest_rank = hi.rank;
+    }
+#endif
 }
 
 int

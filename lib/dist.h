@@ -27,6 +27,10 @@ struct dist_stats {
     uint64_t half_steps;
     double mpi_seconds;   /* this rank, in the exchange and the agreements (waiting too) */
     double solve_seconds; /* this rank, in its own solves */
+    /* over all ranks, on rank 0 (elsewhere this rank's own): whose solves took least and
+     * most, and their seconds; the spread is the imbalance of the nonzero split */
+    int fastest_rank, slowest_rank;
+    double fastest_seconds, slowest_seconds;
 };
 
 /* The rank the launcher gave this process (OMPI_COMM_WORLD_RANK, PMI_RANK, PMIX_RANK or
@@ -79,6 +83,8 @@ int dist_half_step(void *ctx, const struct als_params *p, const struct csr *c,
 double dist_loss(void *ctx, const struct als_params *p, const struct csr *c,
                  const struct model *m);
 
+/* This rank's counters; with several ranks a collective call (every rank calls it once,
+ * after training) that also finds the fastest and slowest rank. */
 void dist_stats(const struct dist *D, struct dist_stats *s);
 
 #endif

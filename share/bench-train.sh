@@ -93,3 +93,8 @@ if [ -s bench64.model ]; then
     rm -rf vrec rec.tsv one.txt times.txt bench64.model
 fi
 rm -f bench.model rss.txt progress.txt
+
+# make bench MPI=1: the distributed trainer on the same matrix
+if [ -x "$top/$B/als-train-mpi" ]; then
+    sh "$top/share/bench-mpi.sh" "$B" "$csr"
+fi

@@ -97,6 +97,12 @@ csr_field() {
             local per=$(((p - 1) * (users + items) * (5 + b) * 4))
             assert_contains "$stderr" \
                 "als-train-mpi: $p ranks exchanged $((4 * per)) bytes, $per per iteration;"
+            # the fastest and slowest ranks are ranks of this job, the slowest no faster
+            [[ $stderr =~ fastest\ rank\ ([0-9]+)\ ([0-9.]+)\ s,\ slowest\ rank\ ([0-9]+)\ ([0-9.]+)\ s ]] ||
+                _fail "no fastest/slowest rank in: $stderr" || return 1
+            ((BASH_REMATCH[1] < p && BASH_REMATCH[3] < p)) || _fail "rank out of range" || return 1
+            awk -v f="${BASH_REMATCH[2]}" -v s="${BASH_REMATCH[4]}" 'BEGIN { exit !(f <= s) }' ||
+                _fail "fastest ${BASH_REMATCH[2]} s > slowest ${BASH_REMATCH[4]} s" || return 1
         done
     done
 }
