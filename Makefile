@@ -128,7 +128,7 @@ unit: $(UNIT_BINS)
 	done; rm -f $(B)/one.tap; exit $$fail
 
 bats: all
-	@PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" ALS_MPI="$(MPI)" bats tests/cli | tee $(B)/bats.tap; \
+	@PATH="$(CURDIR)/$(B):$$PATH" ALS_TOP="$(CURDIR)" ALS_BUILD="$(CURDIR)/$(B)" ALS_MPI="$(MPI)" bats tests/cli | tee $(B)/bats.tap; \
 	    exit $${PIPESTATUS[0]}
 
 # The layering rules of lib/README, as TAP into $(B)/layering.tap.

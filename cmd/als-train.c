@@ -21,18 +21,19 @@
 #define PROG "als-train-mpi"
 static const char usage[] =
     "usage: als-train-mpi -o MODEL [--implicit | --explicit] [-k N] [-n N] [-a ALPHA]\n"
-    "                     [-l LAMBDA] [--solver cholesky|cg] [--cg-steps N]\n"
-    "                     [--biases | --no-biases] [--init MODEL] [--validate TEST.CSR]\n"
-    "                     [--loss] [--progress[=json]] [--seed N] [-j N] [-f] [-q] [-v]\n"
+    "                     [-l LAMBDA] [--confidence linear|log] [--solver cholesky|cg]\n"
+    "                     [--cg-steps N] [--biases | --no-biases] [--init MODEL]\n"
+    "                     [--validate TEST.CSR] [--loss] [--progress[=json]] [--seed N]\n"
+    "                     [-j N] [-f] [-q] [-v]\n"
     "                     TRAIN.CSR";
 #else
 #define PROG "als-train"
 static const char usage[] =
     "usage: als-train -o MODEL [--implicit | --explicit] [-k N] [-n N] [-a ALPHA]\n"
-    "                 [-l LAMBDA] [--solver cholesky|cg] [--cg-steps N]\n"
-    "                 [--biases | --no-biases] [--init MODEL] [--validate TEST.CSR]\n"
-    "                 [--loss] [--progress[=json]] [--seed N] [-j N] [-f] [-q] [-v]\n"
-    "                 [--search SPEC]\n"
+    "                 [-l LAMBDA] [--confidence linear|log] [--solver cholesky|cg]\n"
+    "                 [--cg-steps N] [--biases | --no-biases] [--init MODEL]\n"
+    "                 [--validate TEST.CSR] [--loss] [--progress[=json]] [--seed N]\n"
+    "                 [-j N] [-f] [-q] [-v] [--search SPEC]\n"
     "                 TRAIN.CSR\n"
     "       als-train --info MODEL\n"
     "       als-train --export-npy DIR MODEL";
@@ -47,13 +48,16 @@ static const char help[] =
 #endif
     "\n"
     "      --implicit         Hu-Koren-Volinsky weighted ALS on counts or durations\n"
-    "                         (default): p = [r > 0], confidence 1 + alpha |r|\n"
+    "                         (default): p = [r > 0], confidence 1 + alpha f(r)\n"
     "      --explicit         ALS on observed ratings, lambda scaled by each row's count\n"
     "  -k, --factors N        latent factors (default 64)\n"
     "  -n, --iterations N     iterations (default 15)\n"
-    "  -a, --alpha A          implicit confidence scale (default 2 / mean |r|)\n"
+    "  -a, --alpha A          implicit confidence scale (default 2 / mean f(r))\n"
     "  -l, --lambda L         regularisation, >= 0 (default: implicit 14 users^0.3/items^0.2,\n"
-    "                         explicit 0.12; oneDAL's defaults: -k 10 -n 5 -a 40 -l 0.01)\n"
+    "                         explicit 0.12; oneDAL's: -k 10 -n 5 -a 40 -l 0.01\n"
+    "                         --confidence linear)\n"
+    "      --confidence F     implicit f(r): linear |r| or log log(1 + |r|); default log\n"
+    "                         when the 99th percentile of |r| passes 10 times its median\n"
     "      --solver S         cholesky (exact) or cg (conjugate gradient); default cg for\n"
     "                         implicit, cholesky for explicit\n"
     "      --cg-steps N       conjugate gradient steps per row and half-step (default 3)\n"
@@ -61,7 +65,8 @@ static const char help[] =
     "      --no-biases        no biases\n"
     "      --init MODEL       warm start from an earlier model; rows the vocabulary gained\n"
     "                         since are folded in by one solve against the old factors;\n"
-    "                         mode, -k, -a, -l, solver and biases default to MODEL's\n"
+    "                         mode, -k, -a, -l, confidence, solver and biases default\n"
+    "                         to MODEL's\n"
     "      --validate TEST    after each iteration: RMSE (explicit) or precision@10 and\n"
     "                         ndcg@10 with training items excluded (implicit)\n"
     "      --loss             print the training objective after each iteration\n"
@@ -98,7 +103,7 @@ static const char help[] =
 enum {
     OPT_IMPLICIT = CLI_OPT_FIRST_PROGRAM, OPT_EXPLICIT, OPT_SOLVER, OPT_CG_STEPS, OPT_BIASES,
     OPT_NO_BIASES, OPT_INIT, OPT_VALIDATE, OPT_LOSS, OPT_PROGRESS_OPT, OPT_INFO, OPT_EXPORT,
-    OPT_SEARCH
+    OPT_SEARCH, OPT_CONFIDENCE
 };
 
 static const struct option longopts[] = {
@@ -110,6 +115,7 @@ static const struct option longopts[] = {
     { "lambda", required_argument, NULL, 'l' }, { "implicit", no_argument, NULL, OPT_IMPLICIT },
     { "explicit", no_argument, NULL, OPT_EXPLICIT },
     { "solver", required_argument, NULL, OPT_SOLVER },
+    { "confidence", required_argument, NULL, OPT_CONFIDENCE },
     { "cg-steps", required_argument, NULL, OPT_CG_STEPS },
     { "biases", no_argument, NULL, OPT_BIASES },
     { "no-biases", no_argument, NULL, OPT_NO_BIASES },
@@ -128,6 +134,7 @@ static const struct option longopts[] = {
 static struct cli cli = { .prog = PROG, .usage = usage, .help = help };
 
 static const char *const solvers[] = { "cholesky", "cg", NULL }; /* ALS_SOLVER_* order */
+static const char *const confidences[] = { "linear", "log", NULL }; /* ALS_CONF_* order */
 
 struct run {
     struct train_job job;
@@ -249,6 +256,10 @@ main(int argc, char **argv)
             mode = opt == OPT_IMPLICIT;
             break;
         case OPT_SOLVER: solver = cli_choice(&cli, "solver", optarg, solvers); break;
+        case OPT_CONFIDENCE:
+            J->p.confidence = cli_choice(&cli, "confidence", optarg, confidences);
+            set |= ALS_FIT_CONFIDENCE;
+            break;
         case OPT_CG_STEPS:
             J->p.cg_steps = (uint32_t)cli_opt_u64(&cli, "cg-steps", optarg, 1, 1000);
             break;
@@ -357,8 +368,10 @@ main(int argc, char **argv)
         cli_warn(&cli, "%" PRIu64 " users x %" PRIu64 " items, %u factors, %u iterations in "
                  "%.2f s", R.info.users, R.info.items, u->k, u->iters, R.info.seconds);
     if (cli.verbose)
-        cli_warn(&cli, "trained with -k %u -n %u -a %.6g -l %.6g", u->k, u->iters, u->alpha,
-                 u->lambda);
+        cli_warn(&cli, "trained with -k %u -n %u -a %.6g -l %.6g%s", u->k, u->iters, u->alpha,
+                 u->lambda, !u->implicit ? ""
+                            : u->confidence == ALS_CONF_LOG ? " --confidence log"
+                                                            : " --confidence linear");
 #ifdef ALS_TRAIN_MPI
     rank_succeeded = 1;
 #endif

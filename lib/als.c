@@ -25,7 +25,8 @@ als_params_default(struct als_params *p, int implicit)
     p->implicit = implicit;
     p->biases = !implicit;
     p->solver = implicit ? ALS_SOLVER_CG : ALS_SOLVER_CHOLESKY;
-    p->fit = ALS_FIT_K | (implicit ? ALS_FIT_ALPHA | ALS_FIT_LAMBDA : 0u);
+    p->confidence = ALS_CONF_LINEAR;
+    p->fit = ALS_FIT_K | (implicit ? ALS_FIT_ALPHA | ALS_FIT_LAMBDA | ALS_FIT_CONFIDENCE : 0u);
 }
 
 int
@@ -42,9 +43,12 @@ als_params_resolve(struct als_params *p, int mode, int solver, int biases, unsig
     p->fit = dflt.fit & ~set;
     if (warm)
         p->fit |= ((mode < 0 ? ALS_FIT_MODE : 0u) | (solver < 0 ? ALS_FIT_SOLVER : 0u) |
-                   (biases < 0 ? ALS_FIT_BIASES : 0u) | ALS_FIT_ALPHA | ALS_FIT_LAMBDA) & ~set;
+                   (biases < 0 ? ALS_FIT_BIASES : 0u) | ALS_FIT_ALPHA | ALS_FIT_LAMBDA |
+                   ALS_FIT_CONFIDENCE) & ~set;
     if (p->biases && implicit)
         return diag_set(d, ALS_EUSAGE, "--biases is for --explicit models");
+    if ((set & ALS_FIT_CONFIDENCE) && mode == 0)
+        return diag_set(d, ALS_EUSAGE, "--confidence is for --implicit models");
     return 0;
 }
 
@@ -57,10 +61,12 @@ als_params_fit(struct als_params *p, const struct csr *c)
         if (p->k > lim)
             p->k = lim > 0 ? (uint32_t)lim : 1;
     }
+    if (p->implicit && (p->fit & ALS_FIT_CONFIDENCE))
+        p->confidence = als_values_heavy_tailed(c) ? ALS_CONF_LOG : ALS_CONF_LINEAR;
     if (p->implicit && (p->fit & ALS_FIT_ALPHA)) {
         double s = 0;
         for (uint64_t t = 0; t < c->r.nnz; t++)
-            s += fabs((double)c->r.val[t]);
+            s += als_strength(p, c->r.val[t]);
         double mean = c->r.nnz ? s / (double)c->r.nnz : 0.0;
         p->alpha = mean > 0 && isfinite(mean) ? 2.0 / mean : 1.0;
         if (p->alpha_mul > 0)
@@ -74,6 +80,35 @@ als_params_fit(struct als_params *p, const struct csr *c)
     p->fit = 0;
 }
 
+int
+als_values_heavy_tailed(const struct csr *c)
+{
+    /* The top 16 bits of a positive float order it: sign, exponent, 7 mantissa bits. */
+    uint64_t *hist = calloc(1u << 16, sizeof *hist), n = 0;
+    if (!hist)
+        return 0; /* linear, as before this test existed */
+    for (uint64_t t = 0; t < c->r.nnz; t++) {
+        float a = fabsf(c->r.val[t]);
+        if (!(a > 0.0f) || !isfinite(a))
+            continue;
+        uint32_t bits;
+        memcpy(&bits, &a, sizeof bits);
+        hist[bits >> 16]++;
+        n++;
+    }
+    float q[2] = { 0.0f, 0.0f };
+    const uint64_t want[2] = { n / 2, n - n / 100 };
+    uint64_t seen = 0;
+    for (uint32_t b = 0, j = 0; b < (1u << 16) && j < 2; b++) {
+        seen += hist[b];
+        while (j < 2 && seen > want[j]) {
+            uint32_t bits = b << 16;
+            memcpy(&q[j++], &bits, sizeof bits);
+        }
+    }
+    free(hist);
+    return n > 0 && q[1] > 10.0f * q[0];
+}
 
 void
 als_init_rows(struct model *m, int side, uint64_t from, uint64_t seed)
@@ -129,6 +164,7 @@ side_of(const struct csr *c, struct model *m, int side)
 /* Per-thread scratch: the system, the right-hand side, gathered rows and CG vectors. */
 struct work {
     float *A, *b, *G, *x, *r, *p, *Ap, *tmp;
+    float *wt; /* the row's entry weights, computed once per row (log1p is not free) */
     size_t gcap;
 };
 
@@ -143,6 +179,7 @@ work_free(struct work *w)
     free(w->p);
     free(w->Ap);
     free(w->tmp);
+    free(w->wt);
 }
 
 static int
@@ -158,7 +195,8 @@ work_alloc(struct work *w, uint32_t dim, uint64_t maxdeg)
     w->p = xmem_alloc_aligned((size_t)dim * 4);
     w->Ap = xmem_alloc_aligned((size_t)dim * 4);
     w->tmp = xmem_alloc_aligned((size_t)dim * 4);
-    if (!w->A || !w->b || !w->G || !w->x || !w->r || !w->p || !w->Ap || !w->tmp) {
+    w->wt = xmem_alloc_aligned(w->gcap * 4);
+    if (!w->A || !w->b || !w->G || !w->x || !w->r || !w->p || !w->Ap || !w->tmp || !w->wt) {
         work_free(w);
         return ALS_ENOMEM;
     }
@@ -248,7 +286,8 @@ design_row(const struct side *s, uint32_t col, float scale, float *z)
 
 /*
  * Every row solves (D + sum_t w_t z_t z_t^T) x = sum_t q_t z_t:
- *   implicit: D = Y^T Y + lambda I, w = alpha |r|, q = (1 + alpha r) [r > 0];
+ *   implicit: D = Y^T Y + lambda I, w = alpha f(r), q = (1 + alpha f(r)) [r > 0], with
+ *             f(r) = |r| or, for --confidence log, log(1 + |r|) (Hu, Koren, Volinsky 2008);
  *   explicit: D = lambda n I, w = 1, q = r - mu - bias of the other side.
  */
 static inline __attribute__((always_inline)) void
@@ -256,8 +295,9 @@ entry_weights(const struct als_params *p, const struct side *s, double mu, uint3
               float r, float *w, float *q)
 {
     if (p->implicit) {
-        *w = (float)(p->alpha * fabs((double)r));
-        *q = r > 0 ? (float)(1.0 + p->alpha * (double)r) : 0.0f;
+        double f = als_strength(p, r);
+        *w = (float)(p->alpha * f);
+        *q = r > 0 ? (float)(1.0 + p->alpha * f) : 0.0f;
     } else {
         *w = 1.0f;
         *q = (float)((double)r - mu - (s->ybias ? (double)s->ybias[col] : 0.0));
@@ -267,7 +307,7 @@ entry_weights(const struct als_params *p, const struct side *s, double mu, uint3
 /* A v for the row's system without forming A (CG). Inlined so that it is compiled
  * inside each ISA clone of solve_row. */
 static inline __attribute__((always_inline)) void
-apply_system(const struct als_params *p, const struct side *s, const float *D, double mu,
+apply_system(const struct als_params *p, const struct side *s, const float *D, const float *wt,
              uint64_t b0, uint64_t e0, float diag, const float *v, float *out)
 {
     uint32_t dim = s->dim;
@@ -279,9 +319,8 @@ apply_system(const struct als_params *p, const struct side *s, const float *D, d
     axpy(diag, v, out, dim);
     for (uint64_t t = b0; t < e0; t++) {
         prefetch_row(s, t, e0);
-        float w, q;
+        float w = wt[t - b0];
         uint32_t col = s->M->idx[t];
-        entry_weights(p, s, mu, col, s->M->val[t], &w, &q);
         if (w == 0.0f)
             continue;
         const float *y = s->Y + (size_t)col * s->k;
@@ -313,6 +352,7 @@ solve_row(const struct als_params *p, const struct side *s, const float *D, doub
         float wt, q;
         uint32_t col = M->idx[t];
         entry_weights(p, s, mu, col, M->val[t], &wt, &q);
+        w->wt[t - b0] = wt;
         if (q != 0.0f)
             zaxpy(s, q, s->Y + (size_t)col * s->k, w->b);
     }
@@ -327,9 +367,8 @@ solve_row(const struct als_params *p, const struct side *s, const float *D, doub
         /* Gather the weighted rows, then one rank-n update: far faster than n rank-1s. */
         size_t g = 0;
         for (uint64_t t = b0; t < e0; t++) {
-            float wt, q;
+            float wt = w->wt[t - b0];
             uint32_t col = M->idx[t];
-            entry_weights(p, s, mu, col, M->val[t], &wt, &q);
             if (wt > 0.0f)
                 design_row(s, col, sqrtf(wt), w->G + g++ * dim);
         }
@@ -342,7 +381,7 @@ solve_row(const struct als_params *p, const struct side *s, const float *D, doub
         memcpy(w->x, x, s->k * sizeof *x);
         if (s->xbias)
             w->x[s->k] = s->xbias[row];
-        apply_system(p, s, D, mu, b0, e0, diag, w->x, w->Ap);
+        apply_system(p, s, D, w->wt, b0, e0, diag, w->x, w->Ap);
         for (uint32_t j = 0; j < dim; j++)
             w->r[j] = w->b[j] - w->Ap[j];
         memcpy(w->p, w->r, dim * sizeof *w->p);
@@ -350,7 +389,7 @@ solve_row(const struct als_params *p, const struct side *s, const float *D, doub
         if (!isfinite(rs))
             return ALS_ENUMERIC; /* a non-finite factor on the other side, or overflow */
         for (uint32_t it = 0; it < p->cg_steps && rs > 1e-20f; it++) {
-            apply_system(p, s, D, mu, b0, e0, diag, w->p, w->Ap);
+            apply_system(p, s, D, w->wt, b0, e0, diag, w->p, w->Ap);
             float pAp = dot(w->p, w->Ap, dim);
             if (!(pAp > 0.0f))
                 break;
@@ -509,7 +548,7 @@ als_loss_rows(const struct als_params *p, const struct csr *c, const struct mode
             double r = (double)c->r.val[t];
             double pred = (double)dot(x, m->V + (size_t)i * k, k);
             if (p->implicit) {
-                double conf = 1.0 + p->alpha * fabs(r), pref = r > 0 ? 1.0 : 0.0;
+                double conf = 1.0 + p->alpha * als_strength(p, (float)r), pref = r > 0 ? 1.0 : 0.0;
                 s += conf * (pref - pred) * (pref - pred) - pred * pred;
             } else {
                 if (m->biases)

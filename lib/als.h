@@ -3,6 +3,7 @@
 #ifndef ALS_ALS_H
 #define ALS_ALS_H
 
+#include <math.h>
 #include <stdint.h>
 
 #include "csr.h"
@@ -10,6 +11,10 @@
 #include "model.h"
 
 enum { ALS_SOLVER_CHOLESKY = 0, ALS_SOLVER_CG = 1 };
+
+/* How an implicit value r becomes confidence 1 + alpha f(r): f = |r|, or log(1 + |r|)
+ * (Hu, Koren and Volinsky's log scaling, for heavy-tailed counts and durations). */
+enum { ALS_CONF_LINEAR = 0, ALS_CONF_LOG = 1 };
 
 /* Parameters that als_params_fit chooses from the training data (bits of fit). */
 enum {
@@ -19,13 +24,15 @@ enum {
     /* Only a warm start resolves these, from its --init model (train_run): */
     ALS_FIT_MODE = 1u << 3, /* implicit or explicit */
     ALS_FIT_SOLVER = 1u << 4,
-    ALS_FIT_BIASES = 1u << 5
+    ALS_FIT_BIASES = 1u << 5,
+    ALS_FIT_CONFIDENCE = 1u << 6 /* from the data, or from an --init model */
 };
 
 struct als_params {
     uint32_t k, iters, cg_steps;
     double alpha, lambda;
     int implicit, biases, solver;
+    int confidence; /* ALS_CONF_*: implicit only */
     uint64_t seed;
     unsigned threads;
     unsigned fit; /* ALS_FIT_*: left to the data; the solvers ignore it */
@@ -54,7 +61,8 @@ int als_params_resolve(struct als_params *p, int mode, int solver, int biases, u
 /*
  * Resolve the parameters p->fit leaves to the data c, then clear p->fit:
  *   k = min(k, users, items), at least 1;
- *   implicit alpha = 2 / mean |r| (a typical entry gets confidence 3, whatever the
+ *   implicit confidence: log when als_values_heavy_tailed, else linear;
+ *   implicit alpha = 2 / mean f(r) (a typical entry gets confidence 3, whatever the
  *   scale of the values: stars, seconds or play counts);
  *   implicit lambda = 14 users^0.3 / items^0.2 (one lambda serves both half-steps, whose
  *   Gram matrices sum over items and over users respectively; the exponents and 14 maximise
@@ -62,6 +70,19 @@ int als_params_resolve(struct als_params *p, int mode, int solver, int biases, u
  *   2K raw and log1p and two generated shapes, and held on a third: als-train(1)).
  */
 void als_params_fit(struct als_params *p, const struct csr *c);
+
+/* f(r) of an implicit entry: its confidence is 1 + alpha f(r). */
+static inline double
+als_strength(const struct als_params *p, float r)
+{
+    double a = fabs((double)r);
+    return p->confidence == ALS_CONF_LOG ? log1p(a) : a;
+}
+
+/* Whether values of this spread want log confidence: the 99th percentile of the nonzero
+ * |r| above ten times their median (play counts, watch time), judged on a histogram of
+ * the float bits (buckets 2^-7 wide in relative terms). */
+int als_values_heavy_tailed(const struct csr *c);
 
 /* Where a solve failed, for the message: side 0 users, 1 items. */
 struct als_failure {

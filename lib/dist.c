@@ -227,7 +227,7 @@ dist_agree(struct dist *D, int rc, struct diag *d)
 struct fingerprint {
     uint64_t rows, cols, nnz, checksum;
     uint64_t side, from, to, options;
-    uint64_t k, iters, cg_steps, implicit, biases, solver, seed;
+    uint64_t k, iters, cg_steps, implicit, biases, solver, seed, confidence;
     double alpha, lambda;
 };
 
@@ -251,6 +251,7 @@ fingerprint_of(const struct dist *D, const struct als_params *p, const struct cs
     f->biases = (uint64_t)p->biases;
     f->solver = (uint64_t)p->solver;
     f->seed = p->seed;
+    f->confidence = (uint64_t)p->confidence;
     f->alpha = p->alpha;
     f->lambda = p->lambda;
 }
@@ -272,7 +273,8 @@ compare(const struct fingerprint *a, const struct fingerprint *z, struct diag *d
         return diag_set(d, ALS_EFORMAT, "the options (--init, --loss) differ from rank 0's");
     if (a->k != z->k || a->iters != z->iters || a->cg_steps != z->cg_steps ||
         a->implicit != z->implicit || a->biases != z->biases || a->solver != z->solver ||
-        a->seed != z->seed || memcmp(&a->alpha, &z->alpha, sizeof a->alpha) ||
+        a->seed != z->seed || a->confidence != z->confidence ||
+        memcmp(&a->alpha, &z->alpha, sizeof a->alpha) ||
         memcmp(&a->lambda, &z->lambda, sizeof a->lambda))
         return diag_set(d, ALS_EFORMAT, "the parameters (-k %" PRIu64 " -n %" PRIu64 " -a %.17g "
                         "-l %.17g ...) differ from rank 0's (-k %" PRIu64 " -n %" PRIu64

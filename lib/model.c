@@ -60,6 +60,8 @@ meta_format(const struct model *m, char *buf, size_t size)
         META_ADD("mode=%s\nfactors=%u\n", m->implicit ? "implicit" : "explicit", m->k);
         if (p->has & MODEL_HAS_ITERATIONS)
             META_ADD("iterations=%u\n", p->iterations);
+        if (p->has & MODEL_HAS_CONFIDENCE)
+            META_ADD("confidence=%s\n", p->confidence == MODEL_CONF_LOG ? "log" : "linear");
         if (p->has & MODEL_HAS_ALPHA)
             META_ADD("alpha=%.15g\n", p->alpha);
         if (p->has & MODEL_HAS_LAMBDA)
@@ -128,7 +130,8 @@ parse_one(const char *key, const char *val, void *ctx)
     } known[] = { { "iterations", MODEL_HAS_ITERATIONS }, { "cg_steps", MODEL_HAS_CG_STEPS },
                   { "alpha", MODEL_HAS_ALPHA }, { "lambda", MODEL_HAS_LAMBDA },
                   { "solver", MODEL_HAS_SOLVER }, { "seed", MODEL_HAS_SEED },
-                  { "train", MODEL_HAS_TRAIN }, { "init", MODEL_HAS_INIT } };
+                  { "train", MODEL_HAS_TRAIN }, { "init", MODEL_HAS_INIT },
+                  { "confidence", MODEL_HAS_CONFIDENCE } };
     if (!strcmp(key, "mu")) {
         rc = num_parse_double(val, -HUGE_VAL, HUGE_VAL, &c->m->mu);
     } else if (!strcmp(key, "iterations") || !strcmp(key, "cg_steps")) {
@@ -138,6 +141,9 @@ parse_one(const char *key, const char *val, void *ctx)
         rc = num_parse_double(val, 0, HUGE_VAL, &p->alpha);
     } else if (!strcmp(key, "lambda")) {
         rc = num_parse_double(val, 0, HUGE_VAL, &p->lambda);
+    } else if (!strcmp(key, "confidence")) {
+        rc = !strcmp(val, "log") ? 0 : !strcmp(val, "linear") ? 0 : ALS_EFORMAT;
+        p->confidence = !strcmp(val, "log") ? MODEL_CONF_LOG : MODEL_CONF_LINEAR;
     } else if (!strcmp(key, "solver")) {
         rc = !strcmp(val, "cg") ? 0 : !strcmp(val, "cholesky") ? 0 : ALS_EFORMAT;
         p->solver = !strcmp(val, "cg") ? MODEL_SOLVER_CG : MODEL_SOLVER_CHOLESKY;

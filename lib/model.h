@@ -12,6 +12,7 @@
 #define MODEL_MAJOR 1
 
 enum { MODEL_SOLVER_CHOLESKY = 0, MODEL_SOLVER_CG = 1 };
+enum { MODEL_CONF_LINEAR = 0, MODEL_CONF_LOG = 1 }; /* the values of ALS_CONF_* */
 
 /* What the --init model of a warm start was trained on, as far as the split goes: none
  * (no warm start), the training side of this run's split (or of a stable split of the same
@@ -29,7 +30,8 @@ enum { MODEL_INIT_NONE = 0, MODEL_INIT_SAME = 1, MODEL_INIT_OTHER = 2 };
 struct model_params {
     uint32_t iterations, cg_steps;
     double alpha, lambda;
-    int solver; /* MODEL_SOLVER_* */
+    int solver;     /* MODEL_SOLVER_* */
+    int confidence; /* MODEL_CONF_*: implicit; a model from before the key is linear */
     uint64_t seed;
     char train[MODEL_PATH_MAX + 8]; /* the training CSR, or "" */
     uint64_t train_nnz;
@@ -55,7 +57,8 @@ enum {
     MODEL_HAS_TRAIN = 1u << 6, /* train, train_nnz and data_checksum */
     MODEL_HAS_INIT = 1u << 7,
     MODEL_HAS_LINEAGE = 1u << 8, /* data_id, split_id, split_side, split_family, init_split */
-    MODEL_HAS_RANGE = 1u << 9    /* rating_min and rating_max */
+    MODEL_HAS_RANGE = 1u << 9,   /* rating_min and rating_max */
+    MODEL_HAS_CONFIDENCE = 1u << 10
 };
 
 /*

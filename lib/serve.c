@@ -628,6 +628,8 @@ foldin_params(const struct model *m, struct als_params *p)
     p->biases = m->biases;
     if (m->params.has & MODEL_HAS_ALPHA)
         p->alpha = m->params.alpha;
+    if (m->params.has & MODEL_HAS_CONFIDENCE)
+        p->confidence = m->params.confidence;
     if (m->params.has & MODEL_HAS_LAMBDA)
         p->lambda = m->params.lambda;
 }

@@ -78,6 +78,9 @@ open_init(const struct train_job *job, struct als_params *p, const struct csr *c
         p->solver = op->solver, took |= ALS_FIT_SOLVER;
     if (p->fit & ALS_FIT_K)
         p->k = old->k, took |= ALS_FIT_K;
+    if (p->fit & ALS_FIT_CONFIDENCE) /* a model from before the key: linear */
+        p->confidence = op->has & MODEL_HAS_CONFIDENCE ? op->confidence : ALS_CONF_LINEAR,
+        took |= ALS_FIT_CONFIDENCE;
     if ((p->fit & ALS_FIT_ALPHA) && (op->has & MODEL_HAS_ALPHA))
         p->alpha = op->alpha, took |= ALS_FIT_ALPHA;
     if ((p->fit & ALS_FIT_LAMBDA) && (op->has & MODEL_HAS_LAMBDA))
@@ -222,9 +225,11 @@ train_run(const struct train_job *job, struct train_info *info, struct diag *d)
     m->params = (struct model_params){ .iterations = p->iters, .cg_steps = p->cg_steps,
                                        .alpha = p->alpha, .lambda = p->lambda,
                                        .solver = p->solver, .seed = p->seed,
+                                       .confidence = p->confidence,
                                        .has = MODEL_HAS_ITERATIONS | MODEL_HAS_CG_STEPS |
                                               MODEL_HAS_ALPHA | MODEL_HAS_LAMBDA |
-                                              MODEL_HAS_SOLVER | MODEL_HAS_SEED };
+                                              MODEL_HAS_SOLVER | MODEL_HAS_SEED |
+                                              (p->implicit ? MODEL_HAS_CONFIDENCE : 0u) };
     model_set_source(m, job->train_path, c->r.nnz, afile_checksum(&c->file), job->init);
     struct csr_split_info si;
     csr_split_info(c, &si);

@@ -8,6 +8,8 @@
 #            measured on the test part (what a user who tunes would get);
 #   ceiling: chosen on the test part itself (optimistic: the best the grid holds).
 # Explicit: ml-100k folds u1..u5, test RMSE with the defaults (--explicit alone).
+# With IMPLICIT=DIR (a build of the Python library implicit), its defaults and the best of
+# a grid on each implicit set too (peer below).
 set -eu
 B=${1:-build}
 top=$(pwd)
@@ -54,6 +56,30 @@ one() {
     row "popularity" d.tsv 3
     awk -F '\t' 'FNR == 1 { f++ } $1 == "ndcg@10" { v[f] = $2 }
         END { printf "  defaults / ceiling: %.3f\n", v[1] / v[2] }' d.tsv c.tsv
+    [ -n "${IMPLICIT:-}" ] && peer "$s"
+    return 0
+}
+
+# peer SET: the Python library implicit (IMPLICIT=DIR, built by ../shared/peers/
+# build-implicit.sh) on the same split, scored as als-eval scores (share/peer-implicit.py
+# checks that): its defaults, then the best of alpha = c / mean r, c 0.25 to 16, and
+# regularization 0.01 to 100, with its CG solver, k 64, 15 iterations
+peer() {
+    s=$1
+    m=$(als-csr --dump "$s-tr.csr" | awk -F '\t' '{ t += $3; n++ } END { printf "%.9g", t / n }')
+    al=$(echo 0.25 0.5 1 2 4 8 16 | tr ' ' '\n' | awk -v m="$m" '{ printf "%s%.6g", NR > 1 ? "," : "", $1 / m }')
+    set -x
+    PYTHONPATH=$IMPLICIT /usr/bin/python3 "$top/share/peer-implicit.py" "$s-tr.csr" "$s-te.csr" \
+        --factors 64 --iterations 15 --alpha 1 --reg 0.01 --cg > "$s-peer-default.tsv"
+    PYTHONPATH=$IMPLICIT /usr/bin/python3 "$top/share/peer-implicit.py" "$s-tr.csr" "$s-te.csr" \
+        --factors 64 --iterations 15 --alpha "$al" --reg 0.01,0.1,1,3,10,30,100 --cg \
+        > "$s-peer-grid.tsv"
+    { set +x; } 2>/dev/null
+    for f in default grid; do
+        awk -F '\t' -v n="implicit $f$([ $f = grid ] && echo ' (ceiling)')" '$1 == "best" {
+            printf "  %-28s ndcg@10 %.4f  p@10 %.4f  recall@10 %.4f  (alpha %s, reg %s)\n",
+                   n, $4, $5, $6, $2, $3 }' "$s-peer-$f.tsv"
+    done
 }
 
 if [ -f "$DATA/ml-100k/u.data.gz" ] && [ -f "$DATA/lastfm-2k/user_artists.dat.gz" ]; then

@@ -48,7 +48,7 @@ first_difference() {
 programs_or_fail() {
     local progs
     progs=$(als_programs)
-    [[ -n "$progs" ]] || _fail "no programs build/als-* found under '$ALS_TOP/build' (run make)"
+    [[ -n "$progs" ]] || _fail "no programs build/als-* found under '${ALS_BUILD:-$ALS_TOP/build}' (run make)"
     echo "$progs"
 }
 

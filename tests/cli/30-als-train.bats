@@ -54,10 +54,12 @@ npy_expected_size() {
     assert_contains "$output" "--export-npy DIR MODEL"
     assert_contains "$output" "latent factors (default 64)"
     assert_contains "$output" "iterations (default 15)"
-    assert_contains "$output" "(default 2 / mean |r|)"
+    assert_contains "$output" "(default 2 / mean f(r))"
+    assert_contains "$output" "--confidence F     implicit f(r): linear |r| or log log(1 + |r|)"
     assert_contains "$output" "implicit 14 users^0.3/items^0.2"
     assert_contains "$output" "explicit 0.12"
-    assert_contains "$output" "oneDAL's defaults: -k 10 -n 5 -a 40 -l 0.01"
+    assert_contains "$output" "oneDAL's: -k 10 -n 5 -a 40 -l 0.01"
+    assert_contains "$output" "--confidence linear)"
     run --separate-stderr als-train -h
     [[ $status -eq 0 ]]
     assert_match "$(first_line "$output")" '^usage: als-train '
@@ -108,9 +110,11 @@ npy_expected_size() {
     assert_contains "$output" "solver${T}cg"
     assert_contains "$output" "seed${T}3"
     assert_contains "$output" "iterations${T}15"
-    # alpha and lambda left to the data: 2 / mean |r| and 14 users^0.3 / items^0.2
+    # alpha and lambda left to the data: 2 / mean f(r) and 14 users^0.3 / items^0.2, with
+    # f(r) = log(1 + |r|) for the heavy tail of summed sessions
+    assert_contains "$output" "confidence${T}log"
     local alpha lambda
-    alpha=$(als-csr --dump "$F/tr.csr" | awk '{ s += $3 < 0 ? -$3 : $3 } END { printf "%.9g", 2 * NR / s }')
+    alpha=$(als-csr --dump "$F/tr.csr" | awk '{ s += log(1 + ($3 < 0 ? -$3 : $3)) } END { printf "%.9g", 2 * NR / s }')
     lambda=$(awk 'BEGIN { printf "%.9g", 14 * 120 ^ 0.3 / 100 ^ 0.2 }')
     assert_eq "$alpha" "$(info_field m.model alpha | awk '{ printf "%.9g", $1 }')"
     assert_eq "$lambda" "$(info_field m.model lambda | awk '{ printf "%.9g", $1 }')"
@@ -146,7 +150,7 @@ npy_expected_size() {
     # -v says what was chosen; given values are kept as given
     run --separate-stderr als-train -v -k 10 -n 5 -a 40 -l 0.01 -o m.model "$F/tr.csr"
     [[ $status -eq 0 ]]
-    assert_contains "$stderr" "als-train: trained with -k 10 -n 5 -a 40 -l 0.01"
+    assert_contains "$stderr" "als-train: trained with -k 10 -n 5 -a 40 -l 0.01 --confidence log"
     assert_eq 40 "$(info_field m.model alpha)"
     assert_eq 0.01 "$(info_field m.model lambda)"
 }
@@ -193,6 +197,46 @@ npy_expected_size() {
     [[ $status -eq 1 ]]
     assert_contains "$stderr" "(--no-biases conflicts with it"
     assert_file_absent e3.model
+}
+
+@test "train: --confidence log for heavy-tailed values, linear for log1p ones; kept by --init" {
+    # raw watch seconds: the 99th percentile is far above ten times the median
+    als-map -q -V vr -u visitor_id -i content_id -r duration_s -o raw.trp "$F/log.csv"
+    als-csr -q -V vr -o raw.csr raw.trp
+    run --separate-stderr als-train -v -k 4 -n 2 -o raw.model raw.csr
+    [[ $status -eq 0 ]]
+    assert_match "$stderr" "trained with -k 4 -n 2 -a [0-9.e-]+ -l [0-9.e+-]+ --confidence log"
+    assert_eq log "$(info_field raw.model confidence)"
+    # alpha is 2 over the mean of log(1 + |r|), computed here from the entries
+    local want
+    want=$(als-csr --dump raw.csr | awk -F '\t' '{ s += log(1 + ($3 < 0 ? -$3 : $3)); n++ }
+        END { printf "%.6g", 2 / (s / n) }')
+    assert_eq "$want" "$(info_field raw.model alpha | awk '{ printf "%.6g", $1 }')" "alpha"
+    # log1p values of single sessions have no heavy tail (sums of many sessions would):
+    # linear, alpha 2 over the mean |r|
+    als-csr -q -V "$F/v" --dup last -o last.csr "$F/t.trp"
+    als-train -q -k 4 -n 2 -o lin.model last.csr
+    assert_eq linear "$(info_field lin.model confidence)"
+    want=$(als-csr --dump last.csr | awk -F '\t' '{ s += ($3 < 0 ? -$3 : $3); n++ }
+        END { printf "%.6g", 2 / (s / n) }')
+    assert_eq "$want" "$(info_field lin.model alpha | awk '{ printf "%.6g", $1 }')" "alpha"
+    # given, it is kept; the two give different models
+    als-train -q -k 4 -n 2 --confidence linear -o raw-lin.model raw.csr
+    assert_eq linear "$(info_field raw-lin.model confidence)"
+    ! cmp -s raw.model raw-lin.model
+    # a warm start continues with its model's confidence unless told otherwise
+    als-train -q -n 1 --init raw.model -o raw2.model raw.csr
+    assert_eq log "$(info_field raw2.model confidence)"
+    als-train -q -n 1 --init raw.model --confidence linear -o raw3.model raw.csr
+    assert_eq linear "$(info_field raw3.model confidence)"
+    # explicit models have no confidence
+    run --separate-stderr als-train -q --explicit --confidence log -o e.model raw.csr
+    [[ $status -eq 2 ]]
+    assert_contains "$stderr" "--confidence is for --implicit models"
+    assert_file_absent e.model
+    run --separate-stderr als-train -q --confidence square -o e.model raw.csr
+    [[ $status -eq 2 ]]
+    assert_file_absent e.model
 }
 
 # ---- determinism ----

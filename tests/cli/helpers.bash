@@ -104,9 +104,11 @@ first_line() {
 }
 
 # The programs under test: every build/als-* that is a program.
+# The programs of the build under test: make check passes its B as ALS_BUILD, so a build
+# directory of another configuration (build/ with MPI, build-clang/ without) is not mixed in.
 als_programs() {
     local p
-    for p in "$ALS_TOP"/build/als-*; do
+    for p in "${ALS_BUILD:-$ALS_TOP/build}"/als-*; do
         [[ -f "$p" && -x "$p" ]] && basename "$p"
     done
 }

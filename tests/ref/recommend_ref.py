@@ -163,11 +163,14 @@ def cholesky_solve(A, b):
 
 
 def cmd_foldin(args):
-    """foldin HIST OUT USER ALPHA LAMBDA: the answer of USER in OUT (5 columns) against
-    implicit fold-in in double: the log's rows of USER, log1p of column 3 summed per
-    item, (Y^T Y + sum alpha |r| y y^T + lambda I) x = sum_{r>0} (1 + alpha r) y, seen =
-    the CSR row (a known user) and the history's items."""
+    """foldin HIST OUT USER ALPHA LAMBDA [CONFIDENCE]: the answer of USER in OUT (5 columns)
+    against implicit fold-in in double: the log's rows of USER, log1p of column 3 summed per
+    item, (Y^T Y + sum alpha f(r) y y^T + lambda I) x = sum_{r>0} (1 + alpha f(r)) y, with
+    f(r) = |r| (CONFIDENCE linear, the default) or log(1 + |r|) (log); seen = the CSR row
+    (a known user) and the history's items."""
     hist, out, user, alpha, lam = args[0], args[1], args[2].encode(), float(args[3]), float(args[4])
+    conf = args[5] if len(args) > 5 else "linear"
+    strength = (lambda v: math.log1p(abs(v))) if conf == "log" else abs
     V = load_npy(D + "/npy/item_factors.npy")
     items, users = load_dump(D + "/items.tsv"), load_dump(D + "/users.tsv")
     iidx = {x: i for i, x in enumerate(items)}
@@ -185,9 +188,9 @@ def cmd_foldin(args):
         y = V[i]
         for a in range(k):
             if v > 0:
-                b[a] += (1 + alpha * v) * y[a]
+                b[a] += (1 + alpha * strength(v)) * y[a]
             for c in range(k):
-                A[a][c] += alpha * abs(v) * y[a] * y[c]
+                A[a][c] += alpha * strength(v) * y[a] * y[c]
     x = cholesky_solve(A, b)
     scores = [dot(x, y) for y in V]
     seen = set(r) | (load_seen().get(uidx[user], set()) if user in uidx else set())

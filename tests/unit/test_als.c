@@ -136,6 +136,13 @@ params(struct als_params *p, int implicit, int solver, uint32_t k, double lambda
 
 /* ---- the dense reference, in double ---- */
 
+/* f(r) of confidence 1 + alpha f(r), written out again here */
+static double
+ref_strength(const struct als_params *p, double v)
+{
+    return p->confidence == ALS_CONF_LOG ? log(1.0 + fabs(v)) : fabs(v);
+}
+
 /* Solve A x = b (n x n, symmetric positive definite, full) by Cholesky in double.
  * Returns -1 when a pivot is not positive. A and b are left unchanged. */
 static int
@@ -213,8 +220,8 @@ ref_system(const struct als_params *p, const struct fx *f, const struct model *m
             for (uint32_t a = 0; a < k; a++)
                 for (uint32_t c = 0; c < k; c++)
                     A[a * dim + c] += z[a] * z[c];
-            w = stored ? p->alpha * fabs(v) : 0.0;
-            q = stored && v > 0 ? 1.0 + p->alpha * v : 0.0;
+            w = stored ? p->alpha * ref_strength(p, v) : 0.0;
+            q = stored && v > 0 ? 1.0 + p->alpha * ref_strength(p, v) : 0.0;
         } else {
             if (!stored)
                 continue;
@@ -294,8 +301,8 @@ worst_rel_error(const struct model *m, int side, const double *ref)
 
 /* One half-step of the library against the reference, from the same starting model. */
 static void
-check_half_step(int implicit, int biases, int solver, uint32_t cg_steps, double tol,
-                uint64_t seed)
+check_half_step_conf(int implicit, int biases, int solver, uint32_t cg_steps, double tol,
+                     uint64_t seed, int confidence)
 {
     struct fx f;
     struct als_params p;
@@ -306,6 +313,7 @@ check_half_step(int implicit, int biases, int solver, uint32_t cg_steps, double 
     params(&p, implicit, solver, k, implicit ? 0.1 : 0.05);
     p.biases = biases;
     p.cg_steps = cg_steps;
+    p.confidence = confidence;
     for (int side = 0; side < 2; side++) {
         struct model *m = model_make(&f, k, implicit, biases, seed + 7);
         uint64_t rows = side ? f.ni : f.nu;
@@ -326,6 +334,23 @@ check_half_step(int implicit, int biases, int solver, uint32_t cg_steps, double 
         model_free(m);
     }
     fx_free(&f);
+}
+
+static void
+check_half_step(int implicit, int biases, int solver, uint32_t cg_steps, double tol,
+                uint64_t seed)
+{
+    check_half_step_conf(implicit, biases, solver, cg_steps, tol, seed, ALS_CONF_LINEAR);
+}
+
+TEST(implicit_log_confidence_cholesky_matches_dense_reference)
+{
+    check_half_step_conf(1, 0, ALS_SOLVER_CHOLESKY, 3, TOL_CHOL, 17, ALS_CONF_LOG);
+}
+
+TEST(implicit_log_confidence_cg_full_steps_from_zero_matches_dense_reference)
+{
+    check_half_step_conf(1, 0, ALS_SOLVER_CG, 5, TOL_CG, 18, ALS_CONF_LOG);
 }
 
 TEST(implicit_cholesky_matches_dense_reference)
@@ -449,7 +474,7 @@ ref_loss(const struct als_params *p, const struct fx *f, const struct model *m)
                 pred += (double)m->U[u * k + j] * (double)m->V[i * k + j];
             if (p->implicit) {
                 /* Over ALL pairs: confidence 1 (+ α|r| if stored), preference [r > 0]. */
-                double c = 1.0 + (stored ? p->alpha * fabs(v) : 0.0);
+                double c = 1.0 + (stored ? p->alpha * ref_strength(p, v) : 0.0);
                 double pref = stored && v > 0 ? 1.0 : 0.0;
                 loss += c * (pref - pred) * (pref - pred);
             } else if (stored) {
@@ -506,6 +531,11 @@ TEST(implicit_loss_matches_brute_force_over_all_pairs)
     struct als_params p2 = p;
     p2.lambda = 2 * p.lambda;
     T_NEAR(als_loss(&p2, f.c, m), ref_loss(&p2, &f, m), TOL_LOSS * fabs(want));
+    /* log confidence: the brute force with log(1 + |r|) */
+    struct als_params p3 = p;
+    p3.confidence = ALS_CONF_LOG;
+    T_NEAR(als_loss(&p3, f.c, m), ref_loss(&p3, &f, m), TOL_LOSS * fabs(want));
+    T_TRUE(fabs(als_loss(&p3, f.c, m) - got) > TOL_LOSS * fabs(want));
     model_free(m);
     fx_free(&f);
 }
@@ -991,4 +1021,56 @@ TEST(non_finite_factor_is_enumeric_cg)
     T_EQ_U64(fail.row, first);
     model_free(m);
     fx_free(&f);
+}
+
+/* A 10 x 100 CSR, every cell stored, cell t holding vals(t). */
+static struct csr *
+csr_of_values(float (*vals)(uint64_t))
+{
+    struct csr_coo coo;
+    struct csr *c = NULL;
+    struct diag d = { 0 };
+    memset(&coo, 0, sizeof coo);
+    for (uint64_t t = 0; t < 1000; t++)
+        if (csr_coo_push(&coo, (uint32_t)(t / 100), (uint32_t)(t % 100), vals(t), NULL) < 0)
+            abort();
+    if (csr_build(&coo, 10, 100, CSR_DUP_SUM, 0, &c, NULL, &d) < 0)
+        abort();
+    return c;
+}
+
+static float stars(uint64_t t) { return (float)(1 + t % 5); }
+static float ones(uint64_t t) { (void)t; return 1.0f; }
+/* play counts: mostly a few plays, 2% in the thousands, one negative */
+static float plays(uint64_t t) { return t == 7 ? -3.0f : t % 50 == 0 ? 2000.0f + (float)t : (float)(1 + t % 7); }
+/* a spread of 9 between median and p99: not heavy */
+static float mild(uint64_t t) { return t % 50 == 0 ? 9.0f : 1.0f; }
+
+TEST(fit_chooses_log_confidence_for_heavy_tails_only)
+{
+    struct { float (*vals)(uint64_t); int heavy; } cases[] = {
+        { stars, 0 }, { ones, 0 }, { plays, 1 }, { mild, 0 }
+    };
+    for (size_t n = 0; n < sizeof cases / sizeof cases[0]; n++) {
+        struct csr *c = csr_of_values(cases[n].vals);
+        T_EQ_INT(als_values_heavy_tailed(c), cases[n].heavy);
+        struct als_params p;
+        als_params_default(&p, 1);
+        als_params_fit(&p, c);
+        T_EQ_INT(p.confidence, cases[n].heavy ? ALS_CONF_LOG : ALS_CONF_LINEAR);
+        /* alpha: 2 over the mean strength, by the chosen f */
+        double s = 0;
+        for (uint64_t t = 0; t < 1000; t++) {
+            double a = fabs((double)cases[n].vals(t));
+            s += cases[n].heavy ? log(1.0 + a) : a;
+        }
+        T_NEAR(p.alpha, 2.0 / (s / 1000.0), 1e-9 * p.alpha);
+        /* a confidence given (not left to the data) is kept */
+        als_params_default(&p, 1);
+        p.confidence = cases[n].heavy ? ALS_CONF_LINEAR : ALS_CONF_LOG;
+        p.fit &= ~(unsigned)ALS_FIT_CONFIDENCE;
+        als_params_fit(&p, c);
+        T_EQ_INT(p.confidence, cases[n].heavy ? ALS_CONF_LINEAR : ALS_CONF_LOG);
+        csr_free(c);
+    }
 }
